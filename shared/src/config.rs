@@ -1,0 +1,104 @@
+//! The architecture of a DCGAN pair, shared by the trainer, the weight files and the page.
+
+use burn::config::Config;
+
+/// Everything needed to rebuild the generator and discriminator with the same shapes.
+#[derive(Config, Debug, PartialEq, Eq)]
+pub struct DcganConfig {
+    /// Side of the square RGB images: 32, 64 or 128.
+    #[config(default = 64)]
+    pub image_size: usize,
+    /// Length of the latent vector `z`.
+    #[config(default = 100)]
+    pub latent_size: usize,
+    /// Channels of the generator's last hidden layer (doubled at each earlier stage).
+    #[config(default = 64)]
+    pub generator_width: usize,
+    /// Channels of the discriminator's first layer (doubled at each later stage).
+    #[config(default = 64)]
+    pub discriminator_width: usize,
+    /// Kernel of the stride-2 (transposed) convolutions: 4 (DCGAN) or 5 (Simpsons-faces DCGAN).
+    #[config(default = 4)]
+    pub kernel_size: usize,
+    /// Drop the discriminator's last stride-2 stage, as the danbooru DCGAN did to keep D
+    /// from overpowering G.
+    #[config(default = false)]
+    pub shallow_discriminator: bool,
+}
+
+/// A config that cannot describe a working network.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("image size must be 32, 64 or 128, found {0}")]
+    ImageSize(usize),
+    #[error("kernel size must be 4 or 5, found {0}")]
+    KernelSize(usize),
+    #[error("{name} must be at least 1, found 0")]
+    Zero { name: &'static str },
+}
+
+impl DcganConfig {
+    /// Checks the values the networks cannot be built from.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if ![32, 64, 128].contains(&self.image_size) {
+            return Err(ConfigError::ImageSize(self.image_size));
+        }
+        if ![4, 5].contains(&self.kernel_size) {
+            return Err(ConfigError::KernelSize(self.kernel_size));
+        }
+        for (name, value) in [
+            ("latent size", self.latent_size),
+            ("generator width", self.generator_width),
+            ("discriminator width", self.discriminator_width),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Zero { name });
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of times the generator doubles its 4x4 seed map: log2(image_size / 4).
+    pub fn doublings(&self) -> usize {
+        (self.image_size / 4).trailing_zeros() as usize
+    }
+
+    /// Padding and output padding that make a stride-2 (transposed) convolution exactly halve
+    /// (double) the spatial size for this kernel.
+    pub fn stride2_padding(&self) -> (usize, usize) {
+        match self.kernel_size {
+            // (i-1)*2 - 2*1 + 4 = 2i
+            4 => (1, 0),
+            // (i-1)*2 - 2*2 + 5 + 1 = 2i
+            _ => (2, 1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unsupported_sizes() {
+        assert_eq!(
+            DcganConfig::new().with_image_size(48).validate(),
+            Err(ConfigError::ImageSize(48))
+        );
+        assert_eq!(
+            DcganConfig::new().with_kernel_size(3).validate(),
+            Err(ConfigError::KernelSize(3))
+        );
+        assert!(DcganConfig::new().validate().is_ok());
+    }
+
+    #[test]
+    fn doublings_match_image_size() {
+        for (size, doublings) in [(32, 3), (64, 4), (128, 5)] {
+            assert_eq!(
+                DcganConfig::new().with_image_size(size).doublings(),
+                doublings
+            );
+        }
+    }
+}

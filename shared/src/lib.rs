@@ -1,0 +1,14 @@
+//! facegan's model crate: the DCGAN networks, their config, the compact `.fgw` weight file and
+//! the seeded latent sampler. It builds for native targets and for `wasm32-unknown-unknown`, so
+//! the trainer and the web page run exactly the same generator.
+
+pub mod config;
+pub mod image;
+pub mod latent;
+pub mod model;
+pub mod weights;
+
+pub use config::{ConfigError, DcganConfig};
+pub use latent::{SplitMix64, latent_batch, latent_for_seed, slerp};
+pub use model::{Discriminator, Generator};
+pub use weights::{WeightsError, load_generator, save_generator};

@@ -1,0 +1,9 @@
+//! The DCGAN pair (Radford et al. 2015): transposed-convolution generator, strided-convolution
+//! discriminator, BatchNorm, LeakyReLU 0.2, Tanh output, N(0, 0.02) initialisation.
+
+mod discriminator;
+mod generator;
+mod init;
+
+pub use discriminator::Discriminator;
+pub use generator::Generator;

@@ -1,0 +1,268 @@
+//! The `.fgw` file: a generator alone, compact enough for the web.
+//!
+//! Layout (all integers little-endian):
+//!
+//! | bytes        | content                                                        |
+//! |--------------|----------------------------------------------------------------|
+//! | 8            | magic `FACEGANW`                                               |
+//! | 4            | format version, `u32` (currently 1)                            |
+//! | 4            | header length `h`, `u32`                                       |
+//! | h            | JSON header: architecture, [`DcganConfig`], tensor names+shapes |
+//! | 2 * elements | every tensor as IEEE f16, in header order, row-major           |
+//!
+//! Loading rebuilds the generator from the header's config and refuses any difference in
+//! version, architecture, tensor list, shape or byte length, naming expected and found values.
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::tensor::{Device, Tensor, TensorData};
+use half::f16;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+use crate::{ConfigError, DcganConfig, Generator};
+
+pub const MAGIC: &[u8; 8] = b"FACEGANW";
+pub const FORMAT_VERSION: u32 = 1;
+pub const ARCHITECTURE: &str = "dcgan-generator";
+const PREAMBLE: usize = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    #[error("not a facegan weights file: expected magic {expected:?}, found {found:?}")]
+    Magic { expected: String, found: String },
+    #[error("unsupported weights format version: expected {expected}, found {found}")]
+    Version { expected: u32, found: u32 },
+    #[error("weights file is truncated: expected at least {expected} bytes, found {found}")]
+    Truncated { expected: usize, found: usize },
+    #[error("weights file has the wrong length: expected {expected} bytes, found {found}")]
+    Length { expected: usize, found: usize },
+    #[error("weights header is not valid JSON: {0}")]
+    Header(#[from] serde_json::Error),
+    #[error("wrong architecture: expected {expected:?}, found {found:?}")]
+    Architecture { expected: String, found: String },
+    #[error("weights config is invalid: {0}")]
+    Config(#[from] ConfigError),
+    #[error("weights hold {found} tensors where the architecture has {expected}")]
+    TensorCount { expected: usize, found: usize },
+    #[error(
+        "tensor #{index}: expected {expected_name} with shape {expected_shape:?}, found {found_name} with shape {found_shape:?}"
+    )]
+    Tensor {
+        index: usize,
+        expected_name: String,
+        expected_shape: Vec<usize>,
+        found_name: String,
+        found_shape: Vec<usize>,
+    },
+    #[error("weights were trained for {found:?}, expected {expected:?}")]
+    Mismatch {
+        expected: Box<DcganConfig>,
+        found: Box<DcganConfig>,
+    },
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct TensorEntry {
+    name: String,
+    shape: Vec<usize>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    architecture: String,
+    config: DcganConfig,
+    tensors: Vec<TensorEntry>,
+}
+
+/// Serialises a generator (weights and BatchNorm running statistics) to `.fgw` bytes.
+pub fn save_generator(generator: &Generator, config: &DcganConfig) -> Vec<u8> {
+    let mut collector = Collector::default();
+    generator.visit(&mut collector);
+    let header = Header {
+        architecture: ARCHITECTURE.to_string(),
+        config: config.clone(),
+        tensors: collector.entries,
+    };
+    let header = serde_json::to_vec(&header).expect("header serialises");
+    let mut bytes = Vec::with_capacity(PREAMBLE + header.len() + 2 * collector.values.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&header);
+    for value in collector.values {
+        bytes.extend_from_slice(&f16::from_f32(value).to_le_bytes());
+    }
+    bytes
+}
+
+/// Reads the config of a `.fgw` file without building anything.
+pub fn read_config(bytes: &[u8]) -> Result<DcganConfig, WeightsError> {
+    Ok(parse_header(bytes)?.0.config)
+}
+
+/// Rebuilds the generator stored in `.fgw` bytes on `device`.
+pub fn load_generator(
+    bytes: &[u8],
+    device: &Device,
+) -> Result<(Generator, DcganConfig), WeightsError> {
+    let (header, data_start) = parse_header(bytes)?;
+    header.config.validate()?;
+    let generator = header.config.init_generator(device);
+
+    let mut expected = Collector::shapes_only();
+    generator.visit(&mut expected);
+    if expected.entries.len() != header.tensors.len() {
+        return Err(WeightsError::TensorCount {
+            expected: expected.entries.len(),
+            found: header.tensors.len(),
+        });
+    }
+    for (index, (want, got)) in expected.entries.iter().zip(&header.tensors).enumerate() {
+        if want != got {
+            return Err(WeightsError::Tensor {
+                index,
+                expected_name: want.name.clone(),
+                expected_shape: want.shape.clone(),
+                found_name: got.name.clone(),
+                found_shape: got.shape.clone(),
+            });
+        }
+    }
+    let elements: usize = header
+        .tensors
+        .iter()
+        .map(|t| t.shape.iter().product::<usize>())
+        .sum();
+    let expected_len = data_start + 2 * elements;
+    if bytes.len() != expected_len {
+        return Err(WeightsError::Length {
+            expected: expected_len,
+            found: bytes.len(),
+        });
+    }
+
+    let values = bytes[data_start..]
+        .chunks_exact(2)
+        .map(|pair| f16::from_le_bytes([pair[0], pair[1]]).to_f32())
+        .collect();
+    let mut loader = Loader {
+        values,
+        offset: 0,
+        shapes: header.tensors.iter().map(|t| t.shape.clone()).collect(),
+        device: device.clone(),
+    };
+    Ok((generator.map(&mut loader), header.config))
+}
+
+/// Like [`load_generator`], but refuses a file whose architecture is not `expected`.
+pub fn load_generator_expecting(
+    bytes: &[u8],
+    expected: &DcganConfig,
+    device: &Device,
+) -> Result<Generator, WeightsError> {
+    let found = read_config(bytes)?;
+    if &found != expected {
+        return Err(WeightsError::Mismatch {
+            expected: Box::new(expected.clone()),
+            found: Box::new(found),
+        });
+    }
+    Ok(load_generator(bytes, device)?.0)
+}
+
+fn parse_header(bytes: &[u8]) -> Result<(Header, usize), WeightsError> {
+    if bytes.len() < PREAMBLE {
+        return Err(WeightsError::Truncated {
+            expected: PREAMBLE,
+            found: bytes.len(),
+        });
+    }
+    if &bytes[..8] != MAGIC {
+        return Err(WeightsError::Magic {
+            expected: String::from_utf8_lossy(MAGIC).into_owned(),
+            found: String::from_utf8_lossy(&bytes[..8]).into_owned(),
+        });
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    if version != FORMAT_VERSION {
+        return Err(WeightsError::Version {
+            expected: FORMAT_VERSION,
+            found: version,
+        });
+    }
+    let header_len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
+    let data_start = PREAMBLE + header_len;
+    if bytes.len() < data_start {
+        return Err(WeightsError::Truncated {
+            expected: data_start,
+            found: bytes.len(),
+        });
+    }
+    let header: Header = serde_json::from_slice(&bytes[PREAMBLE..data_start])?;
+    if header.architecture != ARCHITECTURE {
+        return Err(WeightsError::Architecture {
+            expected: ARCHITECTURE.to_string(),
+            found: header.architecture,
+        });
+    }
+    Ok((header, data_start))
+}
+
+/// Walks a module in its fixed field order, naming each float tensor by its path.
+#[derive(Default)]
+struct Collector {
+    path: Vec<String>,
+    entries: Vec<TensorEntry>,
+    values: Vec<f32>,
+    skip_values: bool,
+}
+
+impl Collector {
+    fn shapes_only() -> Self {
+        Self {
+            skip_values: true,
+            ..Self::default()
+        }
+    }
+}
+
+impl ModuleVisitor for Collector {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.entries.push(TensorEntry {
+            name: self.path.join("."),
+            shape: param.lazy_shape().to_vec(),
+        });
+        if !self.skip_values {
+            let data = param.val().into_data();
+            self.values
+                .extend(data.try_to_vec::<f32>().expect("generator tensors are f32"));
+        }
+    }
+}
+
+/// Replaces each float tensor, in visiting order, with the next one read from the file.
+struct Loader {
+    values: Vec<f32>,
+    offset: usize,
+    shapes: VecDeque<Vec<usize>>,
+    device: Device,
+}
+
+impl ModuleMapper for Loader {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let shape = self.shapes.pop_front().expect("shapes were checked");
+        let count: usize = shape.iter().product();
+        let values = self.values[self.offset..self.offset + count].to_vec();
+        self.offset += count;
+        let tensor = Tensor::from_data(TensorData::new(values, shape), &self.device);
+        Param::initialized(param.id, tensor)
+    }
+}

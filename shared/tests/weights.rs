@@ -1,0 +1,148 @@
+//! The `.fgw` file round-trips and refuses every kind of wrong file with expected and found
+//! values in its message.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use facegan_model::weights::{FORMAT_VERSION, load_generator_expecting};
+use facegan_model::{DcganConfig, WeightsError, latent_batch, load_generator, save_generator};
+
+fn small() -> DcganConfig {
+    DcganConfig::new()
+        .with_image_size(32)
+        .with_latent_size(8)
+        .with_generator_width(4)
+}
+
+fn outputs(
+    generator: &facegan_model::Generator,
+    config: &DcganConfig,
+    device: &Device,
+) -> Vec<f32> {
+    let z = latent_batch(&[1, 2, 3], config.latent_size);
+    let z = Tensor::from_data(TensorData::new(z, [3, config.latent_size, 1, 1]), device);
+    generator
+        .forward(z)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
+}
+
+#[test]
+fn round_trip_keeps_outputs_within_f16_precision() {
+    let device = Device::flex();
+    for config in [
+        small(),
+        small().with_kernel_size(5),
+        small().with_image_size(64),
+    ] {
+        let generator = config.init_generator(&device);
+        let bytes = save_generator(&generator, &config);
+        let (loaded, loaded_config) = load_generator(&bytes, &device).unwrap();
+        assert_eq!(loaded_config, config);
+        let (a, b) = (
+            outputs(&generator, &config, &device),
+            outputs(&loaded, &config, &device),
+        );
+        assert_eq!(a.len(), 3 * 3 * config.image_size * config.image_size);
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 5e-3, "max difference {worst}");
+    }
+}
+
+#[test]
+fn refuses_wrong_magic_version_and_length() {
+    let device = Device::flex();
+    let config = small();
+    let bytes = save_generator(&config.init_generator(&device), &config);
+
+    let mut other = bytes.clone();
+    other[..8].copy_from_slice(b"NOTFACEG");
+    let error = load_generator(&other, &device).unwrap_err();
+    assert!(matches!(error, WeightsError::Magic { .. }), "{error}");
+
+    let mut newer = bytes.clone();
+    newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    let error = load_generator(&newer, &device).unwrap_err().to_string();
+    assert_eq!(
+        error,
+        format!(
+            "unsupported weights format version: expected {FORMAT_VERSION}, found {}",
+            FORMAT_VERSION + 1
+        )
+    );
+
+    let error = load_generator(&bytes[..bytes.len() - 2], &device)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "weights file has the wrong length: expected {} bytes, found {}",
+            bytes.len(),
+            bytes.len() - 2
+        )
+    );
+    let error = load_generator(&bytes[..10], &device).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            WeightsError::Truncated {
+                expected: 16,
+                found: 10
+            }
+        ),
+        "{error}"
+    );
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(matches!(
+        load_generator(&longer, &device),
+        Err(WeightsError::Length { .. })
+    ));
+}
+
+#[test]
+fn refuses_wrong_architecture_and_tensor_shapes() {
+    let device = Device::flex();
+    let config = small();
+    let bytes = save_generator(&config.init_generator(&device), &config);
+    let header_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let header = String::from_utf8(bytes[16..16 + header_len].to_vec()).unwrap();
+    let rewrite = |header: String| {
+        let mut out = bytes[..12].to_vec();
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(&bytes[16 + header_len..]);
+        out
+    };
+
+    let renamed = rewrite(header.replace("dcgan-generator", "cyclegan-generator"));
+    let error = load_generator(&renamed, &device).unwrap_err().to_string();
+    assert_eq!(
+        error,
+        "wrong architecture: expected \"dcgan-generator\", found \"cyclegan-generator\""
+    );
+
+    // The header claims a wider first layer than the tensors it lists.
+    let lied = rewrite(header.replacen("\"generator_width\":4", "\"generator_width\":5", 1));
+    let error = load_generator(&lied, &device).unwrap_err().to_string();
+    assert!(
+        error.contains("expected blocks.0.conv.weight with shape [8, 20, 4, 4]"),
+        "{error}"
+    );
+    assert!(
+        error.contains("found blocks.0.conv.weight with shape [8, 16, 4, 4]"),
+        "{error}"
+    );
+
+    let error = load_generator_expecting(&bytes, &config.clone().with_latent_size(9), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("latent_size: 8") && error.contains("latent_size: 9"),
+        "{error}"
+    );
+}

@@ -1,0 +1,177 @@
+//! Command-line interface. Flag spellings are a contract: scripts depend on them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::backend::BackendChoice;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "facegan",
+    version,
+    about = "Train DCGANs on anime faces and generate new ones"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a DCGAN on a folder of images (resumes automatically when RUN_DIR has a checkpoint).
+    Train(TrainArgs),
+    /// Generate faces from exported weights.
+    Generate(GenerateArgs),
+    /// Export a run's generator as a compact f16 `.fgw` file for the web page.
+    Export(ExportArgs),
+    /// Measure training throughput and generator latency on the CPU backend.
+    Bench(BenchArgs),
+}
+
+/// How the discriminator's targets are softened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LabelSmoothing {
+    /// Hard targets: 1 for real, 0 for fake.
+    None,
+    /// Real targets drawn from --real-label-range, fake from --fake-label-range, per sample.
+    Range,
+    /// Real targets set to --one-sided-real-label, fake kept at 0 (Salimans et al. 2016).
+    OneSided,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    /// Folder of training images, searched recursively (jpg, png, webp, bmp, gif).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Run folder: config, log.csv, samples/, progress.gif and checkpoints go here.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Where to train.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+    /// Total number of epochs (a resumed run continues up to this number).
+    #[arg(long, default_value_t = 25)]
+    pub epochs: usize,
+    /// Images per step.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Side of the square training images: 32, 64 or 128.
+    #[arg(long, default_value_t = 64)]
+    pub image_size: usize,
+    /// Seed for initialisation, shuffling, noise and labels.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Length of the latent vector z.
+    #[arg(long, default_value_t = 100)]
+    pub latent_size: usize,
+    /// Channels of the generator's last hidden layer (doubled at each earlier stage).
+    #[arg(long, default_value_t = 64)]
+    pub generator_width: usize,
+    /// Channels of the discriminator's first layer (doubled at each later stage).
+    #[arg(long, default_value_t = 64)]
+    pub discriminator_width: usize,
+    /// Kernel size of the stride-2 convolutions: 4 or 5.
+    #[arg(long, default_value_t = 4)]
+    pub kernel_size: usize,
+    /// Give the discriminator one fewer convolution stage (weaker D).
+    #[arg(long)]
+    pub shallow_discriminator: bool,
+    /// Adam learning rate of the generator.
+    #[arg(long, default_value_t = 2e-4)]
+    pub generator_lr: f64,
+    /// Adam learning rate of the discriminator.
+    #[arg(long, default_value_t = 2e-4)]
+    pub discriminator_lr: f64,
+    /// Adam beta1 (both networks).
+    #[arg(long, default_value_t = 0.5)]
+    pub beta1: f32,
+    /// Adam beta2 (both networks).
+    #[arg(long, default_value_t = 0.999)]
+    pub beta2: f32,
+    /// Soft targets for the discriminator.
+    #[arg(long, value_enum, default_value_t = LabelSmoothing::None)]
+    pub label_smoothing: LabelSmoothing,
+    /// Range of real targets with --label-smoothing range, as LOW,HIGH.
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [0.7, 1.2])]
+    pub real_label_range: Vec<f64>,
+    /// Range of fake targets with --label-smoothing range, as LOW,HIGH.
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [0.0, 0.3])]
+    pub fake_label_range: Vec<f64>,
+    /// Real target with --label-smoothing one-sided.
+    #[arg(long, default_value_t = 0.9)]
+    pub one_sided_real_label: f64,
+    /// Fraction of discriminator targets flipped at random each step (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub label_noise: f64,
+    /// Swap real and fake targets for the discriminator every N-th epoch (0 = never).
+    #[arg(long, default_value_t = 0)]
+    pub flip_labels_every: usize,
+    /// Use 0 for real and 1 for fake throughout.
+    #[arg(long)]
+    pub swap_labels: bool,
+    /// Generator updates per discriminator update.
+    #[arg(long, default_value_t = 1)]
+    pub generator_steps: usize,
+    /// Also write a checkpoint every N steps inside an epoch (0 = only at epoch ends).
+    #[arg(long, default_value_t = 500)]
+    pub checkpoint_every: usize,
+    /// Use at most this many images (0 = all), e.g. for a quick trial run.
+    #[arg(long, default_value_t = 0)]
+    pub max_images: usize,
+    /// Test hook: make the loss NaN at this global step to exercise the NaN guard.
+    #[arg(long, hide = true)]
+    pub inject_nan_at_step: Option<u64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// Exported generator (.fgw).
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Seed of the first face; face i uses seed S+i.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Number of faces (more than one makes --out a grid).
+    #[arg(long, default_value_t = 1)]
+    pub count: usize,
+    /// Write all faces as one grid PNG (or, with --interpolate, the morph GIF) here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write one PNG per face into this folder, named seed_<S>.png.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+    /// Morph from SEED_A to SEED_B along a spherical interpolation into an animated GIF.
+    #[arg(long, num_args = 2, value_names = ["SEED_A", "SEED_B"])]
+    pub interpolate: Option<Vec<u64>>,
+    /// Frames of the morph.
+    #[arg(long, default_value_t = 16)]
+    pub steps: usize,
+    /// Where to run the generator.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Training run folder (holds checkpoint.fgc).
+    pub run_dir: PathBuf,
+    /// Output weights file.
+    #[arg(long, default_value = "generator.fgw")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Timed training steps (after two warm-up steps).
+    #[arg(long, default_value_t = 10)]
+    pub steps: usize,
+    /// Training batch size.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Print one JSON line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,47 @@
+//! `facegan export`: a run's generator as a compact `.fgw` file.
+
+use std::path::Path;
+
+use anyhow::Context;
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device};
+use facegan_model::{DcganConfig, Generator, save_generator};
+
+use crate::cli::ExportArgs;
+use crate::train::checkpoint;
+
+pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
+    let (generator, config) = generator_from_run(&args.run_dir, &Device::flex())?;
+    let bytes = save_generator(&generator, &config);
+    let temporary = args.out.with_extension("fgw.tmp");
+    std::fs::write(&temporary, &bytes)
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, &args.out)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    log::info!(
+        "wrote {} ({:.2} MB, {} parameters, image size {}, latent {})",
+        args.out.display(),
+        bytes.len() as f64 / 1e6,
+        generator.num_params(),
+        config.image_size,
+        config.latent_size
+    );
+    Ok(())
+}
+
+/// The generator of the newest whole checkpoint in `run_dir`.
+pub fn generator_from_run(
+    run_dir: &Path,
+    device: &Device,
+) -> anyhow::Result<(Generator, DcganConfig)> {
+    let (saved, path) = checkpoint::load_latest(run_dir)?
+        .with_context(|| format!("{} holds no checkpoint: train first", run_dir.display()))?;
+    let config = saved.meta.model;
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(saved.generator))?;
+    let generator = config
+        .init_generator(device)
+        .try_load_record(record)
+        .with_context(|| format!("cannot load the generator of {}", path.display()))?;
+    Ok((generator, config))
+}

@@ -1,0 +1,141 @@
+//! `facegan generate`: faces, grids and morphs from exported weights.
+
+use std::path::Path;
+
+use anyhow::{Context, bail, ensure};
+use burn::tensor::{Device, Tensor, TensorData};
+use facegan_model::weights::load_generator;
+use facegan_model::{DcganConfig, Generator, latent_for_seed, slerp};
+
+use crate::backend;
+use crate::cli::GenerateArgs;
+use crate::render::{grid, save_png_atomically, write_gif};
+use crate::train::samples::render_faces;
+
+/// Faces run through the generator at once; bounds memory for large --count.
+const CHUNK: usize = 64;
+
+pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
+    ensure!(
+        args.out.is_some() || args.out_dir.is_some(),
+        "say where to write: --out FILE and/or --out-dir DIR"
+    );
+    let device = backend::select(args.backend)?.device;
+    let (generator, config) = load_weights(&args.weights, &device)?;
+
+    if let Some(pair) = &args.interpolate {
+        let out = args
+            .out
+            .as_ref()
+            .context("--interpolate writes a GIF: give --out morph.gif")?;
+        ensure!(
+            args.steps >= 2,
+            "--steps must be at least 2, found {}",
+            args.steps
+        );
+        let frames = morph(&generator, &config, pair[0], pair[1], args.steps, &device)?;
+        let size = config.image_size as u32;
+        let frames: Vec<_> = frames
+            .into_iter()
+            .map(|pixels| image::RgbImage::from_raw(size, size, pixels).expect("whole frame"))
+            .collect();
+        write_gif(&frames, out, 80)?;
+        log::info!(
+            "wrote {} ({} frames, seed {} -> {})",
+            out.display(),
+            args.steps,
+            pair[0],
+            pair[1]
+        );
+        return Ok(());
+    }
+
+    ensure!(args.count >= 1, "--count must be at least 1");
+    let seeds: Vec<u64> = (0..args.count as u64).map(|i| args.seed + i).collect();
+    let faces = faces_for_seeds(&generator, &config, &seeds, &device)?;
+    if let Some(out) = &args.out {
+        let columns = (args.count as f64).sqrt().ceil() as usize;
+        let picture = if args.count == 1 {
+            let size = config.image_size as u32;
+            image::RgbImage::from_raw(size, size, faces[0].clone()).expect("whole face")
+        } else {
+            grid(&faces, config.image_size, columns)
+        };
+        save_png_atomically(&picture, out)?;
+        log::info!(
+            "wrote {} ({} faces from seed {})",
+            out.display(),
+            args.count,
+            args.seed
+        );
+    }
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let size = config.image_size as u32;
+        for (seed, face) in seeds.iter().zip(faces) {
+            let picture = image::RgbImage::from_raw(size, size, face).expect("whole face");
+            save_png_atomically(&picture, &dir.join(format!("seed_{seed}.png")))?;
+        }
+        log::info!("wrote {} faces to {}", args.count, dir.display());
+    }
+    Ok(())
+}
+
+/// Reads a `.fgw` file, naming it in any error.
+pub fn load_weights(path: &Path, device: &Device) -> anyhow::Result<(Generator, DcganConfig)> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read weights {}", path.display()))?;
+    load_generator(&bytes, device)
+        .with_context(|| format!("cannot load weights {}", path.display()))
+}
+
+/// RGB8 faces for `seeds`, each seed's latent drawn independently (see `facegan_model::latent`).
+pub fn faces_for_seeds(
+    generator: &Generator,
+    config: &DcganConfig,
+    seeds: &[u64],
+    device: &Device,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let latents: Vec<Vec<f32>> = seeds
+        .iter()
+        .map(|&s| latent_for_seed(s, config.latent_size))
+        .collect();
+    faces_for_latents(generator, config, &latents, device)
+}
+
+fn faces_for_latents(
+    generator: &Generator,
+    config: &DcganConfig,
+    latents: &[Vec<f32>],
+    device: &Device,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut faces = Vec::with_capacity(latents.len());
+    for chunk in latents.chunks(CHUNK) {
+        let values: Vec<f32> = chunk.concat();
+        let z = Tensor::from_data(
+            TensorData::new(values, [chunk.len(), config.latent_size, 1, 1]),
+            device,
+        );
+        faces.extend(render_faces(generator, z, config.image_size)?);
+    }
+    Ok(faces)
+}
+
+fn morph(
+    generator: &Generator,
+    config: &DcganConfig,
+    from: u64,
+    to: u64,
+    steps: usize,
+    device: &Device,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    if from == to {
+        bail!("--interpolate needs two different seeds, found {from} twice");
+    }
+    let a = latent_for_seed(from, config.latent_size);
+    let b = latent_for_seed(to, config.latent_size);
+    let latents: Vec<Vec<f32>> = (0..steps)
+        .map(|i| slerp(&a, &b, i as f32 / (steps - 1) as f32))
+        .collect();
+    faces_for_latents(generator, config, &latents, device)
+}

@@ -1,0 +1,10 @@
+//! The `facegan` command line as a library, so integration tests drive the same code paths.
+
+pub mod backend;
+pub mod bench;
+pub mod cli;
+pub mod data;
+pub mod export;
+pub mod generate;
+pub mod render;
+pub mod train;

@@ -1,0 +1,22 @@
+use clap::Parser;
+
+use facegan_trainer::cli::{Cli, Command};
+use facegan_trainer::{bench, export, generate, train};
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_target(false)
+        .format_timestamp(None)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(args) => train::run(&args),
+        Command::Generate(args) => generate::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Bench(args) => bench::run(&args),
+    };
+    if let Err(error) = result {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}

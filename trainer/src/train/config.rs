@@ -1,0 +1,116 @@
+use std::path::PathBuf;
+
+use anyhow::{Context, bail, ensure};
+use facegan_model::DcganConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{LabelSmoothing, TrainArgs};
+
+/// How the discriminator's targets are made (see `facegan train --help`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelConfig {
+    pub smoothing: LabelSmoothing,
+    pub real_range: [f64; 2],
+    pub fake_range: [f64; 2],
+    pub one_sided_real: f64,
+    pub noise: f64,
+    pub flip_every: usize,
+    pub swap: bool,
+}
+
+/// A run's full configuration, saved as `RUN_DIR/config.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub data: PathBuf,
+    pub model: DcganConfig,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub seed: u64,
+    pub generator_lr: f64,
+    pub discriminator_lr: f64,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub labels: LabelConfig,
+    pub generator_steps: usize,
+    pub checkpoint_every: usize,
+    pub max_images: usize,
+    /// Test hook, never set by users (hidden flag).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inject_nan_at_step: Option<u64>,
+}
+
+impl TrainConfig {
+    pub fn from_args(args: &TrainArgs) -> anyhow::Result<Self> {
+        let pair = |values: &[f64], flag: &str| -> anyhow::Result<[f64; 2]> {
+            let [low, high] = values else {
+                bail!("--{flag} takes two numbers, LOW,HIGH");
+            };
+            ensure!(low <= high, "--{flag}: LOW ({low}) is above HIGH ({high})");
+            Ok([*low, *high])
+        };
+        let config = Self {
+            data: args.data.clone(),
+            model: DcganConfig::new()
+                .with_image_size(args.image_size)
+                .with_latent_size(args.latent_size)
+                .with_generator_width(args.generator_width)
+                .with_discriminator_width(args.discriminator_width)
+                .with_kernel_size(args.kernel_size)
+                .with_shallow_discriminator(args.shallow_discriminator),
+            epochs: args.epochs,
+            batch_size: args.batch_size,
+            seed: args.seed,
+            generator_lr: args.generator_lr,
+            discriminator_lr: args.discriminator_lr,
+            beta1: args.beta1,
+            beta2: args.beta2,
+            labels: LabelConfig {
+                smoothing: args.label_smoothing,
+                real_range: pair(&args.real_label_range, "real-label-range")?,
+                fake_range: pair(&args.fake_label_range, "fake-label-range")?,
+                one_sided_real: args.one_sided_real_label,
+                noise: args.label_noise,
+                flip_every: args.flip_labels_every,
+                swap: args.swap_labels,
+            },
+            generator_steps: args.generator_steps,
+            checkpoint_every: args.checkpoint_every,
+            max_images: args.max_images,
+            inject_nan_at_step: args.inject_nan_at_step,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.model
+            .validate()
+            .context("invalid --image-size, --kernel-size or width")?;
+        ensure!(self.epochs >= 1, "--epochs must be at least 1");
+        // BatchNorm's batch statistics are meaningless for a single image.
+        ensure!(
+            self.batch_size >= 2,
+            "--batch-size must be at least 2, found {}",
+            self.batch_size
+        );
+        ensure!(
+            self.generator_steps >= 1,
+            "--generator-steps must be at least 1"
+        );
+        ensure!(
+            (0.0..=1.0).contains(&self.labels.noise),
+            "--label-noise is a fraction between 0 and 1, found {}",
+            self.labels.noise
+        );
+        for (name, lr) in [
+            ("generator-lr", self.generator_lr),
+            ("discriminator-lr", self.discriminator_lr),
+        ] {
+            ensure!(
+                lr > 0.0 && lr.is_finite(),
+                "--{name} must be a positive number, found {lr}"
+            );
+        }
+        Ok(())
+    }
+}

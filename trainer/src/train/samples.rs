@@ -1,0 +1,73 @@
+use std::path::Path;
+
+use anyhow::Context;
+use burn::module::Module;
+use burn::tensor::Tensor;
+use facegan_model::Generator;
+use facegan_model::image::nchw_to_rgb8;
+
+use crate::render::{grid, save_png_atomically, write_gif};
+
+/// Seeds of the fixed sample grid: the same 64 faces `facegan generate --seed 0` draws.
+pub const SAMPLE_SEEDS: std::ops::Range<u64> = 0..64;
+const PROGRESS_GIF: &str = "progress.gif";
+/// Largest side of a progress-GIF frame; bigger grids are halved to keep the GIF small.
+const GIF_MAX_SIDE: u32 = 300;
+
+/// Runs the generator in inference mode (BatchNorm running statistics) and returns RGB8 faces.
+pub fn render_faces(
+    generator: &Generator,
+    z: Tensor<4>,
+    size: usize,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let images = generator.valid().forward(z);
+    let values = images
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|error| anyhow::anyhow!("cannot read generated images: {error:?}"))?;
+    Ok(nchw_to_rgb8(&values, size))
+}
+
+/// Writes `samples/epoch_NNN.png` (`epoch` 1-based) and refreshes `progress.gif` from all
+/// sample grids written so far.
+pub fn write_epoch_samples(
+    faces: &[Vec<u8>],
+    size: usize,
+    run_dir: &Path,
+    epoch: usize,
+) -> anyhow::Result<()> {
+    let samples = run_dir.join("samples");
+    std::fs::create_dir_all(&samples)?;
+    let picture = grid(faces, size, 8);
+    save_png_atomically(&picture, &samples.join(format!("epoch_{epoch:03}.png")))?;
+
+    let mut frames = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(&samples)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.file_name().is_some_and(|name| {
+                name.to_string_lossy().starts_with("epoch_")
+                    && path.extension().is_some_and(|e| e == "png")
+            })
+        })
+        .collect();
+    paths.sort();
+    for path in paths {
+        let frame = image::open(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .to_rgb8();
+        let frame = if frame.width() > GIF_MAX_SIDE {
+            image::imageops::resize(
+                &frame,
+                frame.width() / 2,
+                frame.height() / 2,
+                image::imageops::FilterType::Triangle,
+            )
+        } else {
+            frame
+        };
+        frames.push(frame);
+    }
+    write_gif(&frames, &run_dir.join(PROGRESS_GIF), 400)
+}

@@ -1,0 +1,241 @@
+//! The `facegan` binary: bad input gets a clear message, never a panic; generate and export
+//! write what they promise.
+
+mod common;
+
+use std::process::Output;
+
+use common::{facegan, path, temp_dir, write_shapes};
+
+fn run(args: &[&str]) -> Output {
+    facegan().args(args).output().expect("facegan runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts a clean failure (exit 1, no panic) whose message contains every `needle`.
+fn assert_fails_with(output: &Output, needles: &[&str]) {
+    let text = stderr(output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    for needle in needles {
+        assert!(text.contains(needle), "missing {needle:?} in: {text}");
+    }
+}
+
+const TINY: &[&str] = &[
+    "--backend",
+    "cpu",
+    "--image-size",
+    "32",
+    "--latent-size",
+    "8",
+    "--generator-width",
+    "4",
+    "--discriminator-width",
+    "4",
+    "--epochs",
+    "1",
+];
+
+fn train_args<'a>(data: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["train", "--data", data, "--out", out];
+    args.extend_from_slice(TINY);
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn missing_and_empty_data_folders_are_named() {
+    let dir = temp_dir();
+    let missing = path(&dir, "nope");
+    let out = path(&dir, "run");
+    let output = run(&train_args(
+        missing.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &[],
+    ));
+    assert_fails_with(&output, &["does not exist", "nope"]);
+
+    let empty = path(&dir, "empty");
+    std::fs::create_dir_all(empty.join("sub")).unwrap();
+    std::fs::write(empty.join("notes.txt"), "not an image").unwrap();
+    let output = run(&train_args(
+        empty.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &[],
+    ));
+    assert_fails_with(&output, &["no images", "empty"]);
+}
+
+#[test]
+fn a_folder_of_corrupt_images_is_refused() {
+    let dir = temp_dir();
+    let data = path(&dir, "broken");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("a.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
+    std::fs::write(data.join("b.jpg"), b"").unwrap();
+    let out = path(&dir, "run");
+    let output = run(&train_args(
+        data.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &[],
+    ));
+    assert_fails_with(&output, &["no decodable image", "all 2 image files failed"]);
+}
+
+#[test]
+fn corrupt_and_truncated_images_are_skipped_counted_and_listed() {
+    let dir = temp_dir();
+    let data = path(&dir, "data");
+    write_shapes(&data, 20, 32, 9);
+    let good = std::fs::read(data.join("shape_0000.png")).unwrap();
+    std::fs::write(data.join("truncated.png"), &good[..good.len() / 3]).unwrap();
+    std::fs::write(data.join("garbage.jpg"), b"definitely not a jpeg").unwrap();
+    let out = path(&dir, "run");
+    let output = run(&train_args(
+        data.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &["--batch-size", "4"],
+    ));
+    let text = stderr(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("skipped 2 of 22 image files"), "{text}");
+    assert!(
+        text.contains("truncated.png") && text.contains("garbage.jpg"),
+        "{text}"
+    );
+    let log = std::fs::read_to_string(out.join("log.csv")).unwrap();
+    assert_eq!(log.lines().count(), 1 + 20 / 4, "{log}");
+}
+
+#[test]
+fn unsupported_image_size_and_oversized_batch_are_refused() {
+    let dir = temp_dir();
+    let data = path(&dir, "data");
+    write_shapes(&data, 10, 32, 10);
+    let out = path(&dir, "run");
+    let (data, out) = (data.to_str().unwrap(), out.to_str().unwrap());
+
+    let mut args = vec!["train", "--data", data, "--out", out, "--image-size", "48"];
+    args.extend_from_slice(&["--backend", "cpu"]);
+    assert_fails_with(&run(&args), &["image size must be 32, 64 or 128, found 48"]);
+
+    let output = run(&train_args(data, out, &["--batch-size", "11"]));
+    assert_fails_with(
+        &output,
+        &[
+            "--batch-size 11 is larger than the data set",
+            "10 usable images",
+        ],
+    );
+}
+
+#[test]
+fn export_then_generate_grids_files_and_morphs() {
+    let dir = temp_dir();
+    let data = path(&dir, "data");
+    write_shapes(&data, 16, 32, 11);
+    let out = path(&dir, "run");
+    let output = run(&train_args(
+        data.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &["--batch-size", "8"],
+    ));
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let weights = path(&dir, "g.fgw");
+    let output = run(&[
+        "export",
+        out.to_str().unwrap(),
+        "--out",
+        weights.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let grid = path(&dir, "grid.png");
+    let faces = path(&dir, "faces");
+    let args = [
+        "generate",
+        "--weights",
+        weights.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--count",
+        "4",
+        "--out",
+        grid.to_str().unwrap(),
+        "--out-dir",
+        faces.to_str().unwrap(),
+    ];
+    let output = run(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let picture = image::open(&grid).unwrap();
+    assert_eq!(
+        (picture.width(), picture.height()),
+        (2 * 34 + 2, 2 * 34 + 2)
+    );
+    for seed in 3..7 {
+        let face = image::open(faces.join(format!("seed_{seed}.png"))).unwrap();
+        assert_eq!((face.width(), face.height()), (32, 32));
+    }
+    // Same seed, same face, whatever else is in the batch.
+    let single = path(&dir, "single.png");
+    let args = [
+        "generate",
+        "--weights",
+        weights.to_str().unwrap(),
+        "--seed",
+        "5",
+        "--out",
+        single.to_str().unwrap(),
+    ];
+    assert!(run(&args).status.success());
+    let alone = image::open(&single).unwrap().to_rgb8();
+    let in_batch = image::open(faces.join("seed_5.png")).unwrap().to_rgb8();
+    assert!(
+        alone == in_batch,
+        "seed 5 alone differs from seed 5 in a batch of 4"
+    );
+
+    let morph = path(&dir, "morph.gif");
+    let args = [
+        "generate",
+        "--weights",
+        weights.to_str().unwrap(),
+        "--interpolate",
+        "1",
+        "2",
+        "--steps",
+        "5",
+        "--out",
+        morph.to_str().unwrap(),
+    ];
+    let output = run(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
+        std::fs::File::open(&morph).unwrap(),
+    ))
+    .unwrap();
+    use image::AnimationDecoder;
+    assert_eq!(decoder.into_frames().count(), 5);
+}
+
+#[test]
+fn damaged_weights_are_refused_with_expected_and_found_values() {
+    let dir = temp_dir();
+    let weights = path(&dir, "bad.fgw");
+    std::fs::write(&weights, b"FACEGANW\x07\x00\x00\x00\x00\x00\x00\x00").unwrap();
+    let face = path(&dir, "face.png");
+    let args = [
+        "generate",
+        "--weights",
+        weights.to_str().unwrap(),
+        "--out",
+        face.to_str().unwrap(),
+    ];
+    assert_fails_with(&run(&args), &["bad.fgw", "version", "expected 1, found 7"]);
+    assert!(!face.exists());
+}

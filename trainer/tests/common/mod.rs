@@ -1,0 +1,106 @@
+//! Data sets and configs the trainer's tests make for themselves.
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::path::{Path, PathBuf};
+
+use facegan_model::{DcganConfig, SplitMix64};
+use facegan_trainer::cli::LabelSmoothing;
+use facegan_trainer::train::{LabelConfig, TrainConfig};
+
+/// The fixed background of the synthetic set: a saturated blue no untrained generator makes.
+pub const BACKGROUND: [u8; 3] = [30, 60, 160];
+/// Disc colours: warm, far from the background.
+const PALETTE: [[u8; 3]; 3] = [[240, 200, 40], [230, 60, 50], [250, 250, 240]];
+
+/// Writes `count` PNGs of one flat disc on the fixed background and returns their pixels.
+pub fn write_shapes(dir: &Path, count: usize, size: u32, seed: u64) -> Vec<Vec<u8>> {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut rng = SplitMix64::new(seed);
+    (0..count)
+        .map(|i| {
+            let radius = rng.uniform(f64::from(size) / 5.0, f64::from(size) / 3.0);
+            let cx = rng.uniform(radius, f64::from(size) - radius);
+            let cy = rng.uniform(radius, f64::from(size) - radius);
+            let colour = PALETTE[rng.below(PALETTE.len())];
+            let image = image::RgbImage::from_fn(size, size, |x, y| {
+                let (dx, dy) = (f64::from(x) + 0.5 - cx, f64::from(y) + 0.5 - cy);
+                image::Rgb(if dx * dx + dy * dy <= radius * radius {
+                    colour
+                } else {
+                    BACKGROUND
+                })
+            });
+            image.save(dir.join(format!("shape_{i:04}.png"))).unwrap();
+            image.into_raw()
+        })
+        .collect()
+}
+
+/// Mean colour (0-255 per channel) and fraction of background-coloured pixels of RGB8 images.
+pub fn colour_stats(images: &[Vec<u8>]) -> ([f64; 3], f64) {
+    let mut sum = [0f64; 3];
+    let mut background = 0usize;
+    let mut pixels = 0usize;
+    for image in images {
+        for pixel in image.chunks_exact(3) {
+            for c in 0..3 {
+                sum[c] += f64::from(pixel[c]);
+            }
+            let near = (0..3).all(|c| (i32::from(pixel[c]) - i32::from(BACKGROUND[c])).abs() <= 40);
+            background += usize::from(near);
+            pixels += 1;
+        }
+    }
+    (
+        sum.map(|s| s / pixels as f64),
+        background as f64 / pixels as f64,
+    )
+}
+
+pub fn distance(a: [f64; 3], b: [f64; 3]) -> f64 {
+    (0..3).map(|c| (a[c] - b[c]).powi(2)).sum::<f64>().sqrt()
+}
+
+/// A small, fast DCGAN for 32x32 tests.
+pub fn tiny_config(data: &Path, epochs: usize, batch_size: usize) -> TrainConfig {
+    TrainConfig {
+        data: data.to_path_buf(),
+        model: DcganConfig::new()
+            .with_image_size(32)
+            .with_latent_size(16)
+            .with_generator_width(8)
+            .with_discriminator_width(8),
+        epochs,
+        batch_size,
+        seed: 5,
+        generator_lr: 2e-4,
+        discriminator_lr: 2e-4,
+        beta1: 0.5,
+        beta2: 0.999,
+        labels: LabelConfig {
+            smoothing: LabelSmoothing::None,
+            real_range: [0.7, 1.2],
+            fake_range: [0.0, 0.3],
+            one_sided_real: 0.9,
+            noise: 0.0,
+            flip_every: 0,
+            swap: false,
+        },
+        generator_steps: 1,
+        checkpoint_every: 0,
+        max_images: 0,
+        inject_nan_at_step: None,
+    }
+}
+
+pub fn facegan() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_facegan"))
+}
+
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+pub fn path(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}

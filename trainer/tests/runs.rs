@@ -1,0 +1,216 @@
+//! Resume, atomic checkpoints, the NaN guard and export, on tiny runs.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+
+use burn::tensor::Device;
+use common::{temp_dir, tiny_config, write_shapes};
+use facegan_model::weights::{load_generator, save_generator};
+use facegan_trainer::export::generator_from_run;
+use facegan_trainer::generate::faces_for_seeds;
+use facegan_trainer::train::checkpoint::{self, CheckpointError};
+use facegan_trainer::train::{LOG_FILE, Outcome, read_log, train};
+
+const IMAGES: usize = 64;
+const BATCH: usize = 16;
+const BATCHES: u64 = (IMAGES / BATCH) as u64;
+
+fn steps_of(run: &std::path::Path) -> Vec<u64> {
+    read_log(&run.join(LOG_FILE))
+        .unwrap()
+        .iter()
+        .map(|row| row.step)
+        .collect()
+}
+
+#[test]
+fn interrupted_run_resumes_where_it_stopped() {
+    let dir = temp_dir();
+    let data = dir.path().join("data");
+    write_shapes(&data, IMAGES, 32, 2);
+    let run = dir.path().join("run");
+    let config = tiny_config(&data, 2, BATCH);
+    let device = Device::flex();
+
+    // A raised stop flag ends the run after its first step, with a checkpoint.
+    let summary = train(&config, &run, &device, &AtomicBool::new(true)).unwrap();
+    assert_eq!(summary.outcome, Outcome::Interrupted);
+    assert_eq!(summary.steps, 1);
+    assert_eq!(
+        checkpoint::load(&run.join(checkpoint::FILE))
+            .unwrap()
+            .meta
+            .step,
+        1
+    );
+
+    // Running again continues at step 2 and finishes both epochs.
+    let summary = train(&config, &run, &device, &AtomicBool::new(false)).unwrap();
+    assert_eq!(summary.outcome, Outcome::Finished);
+    assert_eq!(summary.steps, 2 * BATCHES);
+    assert_eq!(steps_of(&run), (1..=2 * BATCHES).collect::<Vec<_>>());
+    let rows = read_log(&run.join(LOG_FILE)).unwrap();
+    assert_eq!(rows.last().unwrap().epoch, 2);
+    assert_eq!(rows.last().unwrap().batch, BATCHES as usize);
+    assert!(rows.windows(2).all(|w| w[0].elapsed_s <= w[1].elapsed_s));
+    for epoch in 1..=2 {
+        assert!(run.join(format!("samples/epoch_{epoch:03}.png")).exists());
+    }
+    assert!(run.join("progress.gif").exists());
+    assert!(run.join("config.json").exists());
+
+    // More epochs on the same command line: numbering continues at epoch 3.
+    let more = tiny_config(&data, 3, BATCH);
+    train(&more, &run, &device, &AtomicBool::new(false)).unwrap();
+    assert_eq!(steps_of(&run), (1..=3 * BATCHES).collect::<Vec<_>>());
+    assert!(run.join("samples/epoch_003.png").exists());
+}
+
+#[test]
+fn resumed_run_matches_an_uninterrupted_one() {
+    let dir = temp_dir();
+    let data = dir.path().join("data");
+    write_shapes(&data, IMAGES, 32, 3);
+    let config = tiny_config(&data, 2, BATCH);
+    let device = Device::flex();
+
+    let straight = dir.path().join("straight");
+    train(&config, &straight, &device, &AtomicBool::new(false)).unwrap();
+    let resumed = dir.path().join("resumed");
+    train(&config, &resumed, &device, &AtomicBool::new(true)).unwrap();
+    train(&config, &resumed, &device, &AtomicBool::new(false)).unwrap();
+
+    let a = read_log(&straight.join(LOG_FILE)).unwrap();
+    let b = read_log(&resumed.join(LOG_FILE)).unwrap();
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert!(
+            (x.d_loss - y.d_loss).abs() < 1e-3 && (x.g_loss - y.g_loss).abs() < 1e-3,
+            "step {}: {x:?} vs {y:?}",
+            x.step
+        );
+    }
+}
+
+#[test]
+fn truncated_checkpoint_is_refused_and_the_previous_one_used() {
+    let dir = temp_dir();
+    let data = dir.path().join("data");
+    write_shapes(&data, IMAGES, 32, 4);
+    let run = dir.path().join("run");
+    let device = Device::flex();
+    train(
+        &tiny_config(&data, 2, BATCH),
+        &run,
+        &device,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+
+    let current = run.join(checkpoint::FILE);
+    let bytes = std::fs::read(&current).unwrap();
+    std::fs::write(&current, &bytes[..bytes.len() / 2]).unwrap();
+    let error = checkpoint::load(&current).unwrap_err();
+    assert!(
+        matches!(error, CheckpointError::Truncated { .. }),
+        "{error}"
+    );
+    let message = error.to_string();
+    let found = format!("found {}", bytes.len() / 2);
+    assert!(
+        message.contains("is truncated: expected at least") && message.contains(&found),
+        "{message}"
+    );
+
+    let (previous, path) = checkpoint::load_latest(&run).unwrap().unwrap();
+    assert_eq!(path, run.join(checkpoint::PREVIOUS));
+    assert_eq!(previous.meta.step, BATCHES);
+    assert_eq!(previous.meta.epoch, 1);
+
+    // Resuming trains epoch 2 again from the previous checkpoint; the log drops the rows
+    // written after it and stays consecutive.
+    train(
+        &tiny_config(&data, 2, BATCH),
+        &run,
+        &device,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(steps_of(&run), (1..=2 * BATCHES).collect::<Vec<_>>());
+}
+
+#[test]
+fn nan_loss_stops_training_and_keeps_the_last_good_checkpoint() {
+    let dir = temp_dir();
+    let data = dir.path().join("data");
+    write_shapes(&data, IMAGES, 32, 5);
+    let run = dir.path().join("run");
+    let mut config = tiny_config(&data, 3, BATCH);
+    config.inject_nan_at_step = Some(BATCHES + 2);
+    let error = train(&config, &run, &Device::flex(), &AtomicBool::new(false)).unwrap_err();
+    let message = format!("{error:#}");
+    assert!(
+        message.contains("diverged") && message.contains("intact"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("step {}", BATCHES + 2)),
+        "{message}"
+    );
+
+    let saved = checkpoint::load(&run.join(checkpoint::FILE)).unwrap();
+    assert_eq!(
+        saved.meta.step, BATCHES,
+        "the checkpoint of epoch 1 is the last good one"
+    );
+    assert_eq!(steps_of(&run).last(), Some(&(BATCHES + 1)));
+}
+
+#[test]
+fn exported_f16_weights_draw_the_same_faces() {
+    let dir = temp_dir();
+    let data = dir.path().join("data");
+    write_shapes(&data, IMAGES, 32, 6);
+    let run = dir.path().join("run");
+    // A few fast epochs, so the faces vary and the comparison means something.
+    let mut config = tiny_config(&data, 15, BATCH);
+    config.generator_lr = 2e-3;
+    let device = Device::flex();
+    train(&config, &run, &device, &AtomicBool::new(false)).unwrap();
+
+    let (generator, model) = generator_from_run(&run, &device).unwrap();
+    let bytes = save_generator(&generator, &model);
+    let (loaded, loaded_model) = load_generator(&bytes, &device).unwrap();
+    assert_eq!(loaded_model, model);
+
+    let seeds: Vec<u64> = (0..16).collect();
+    let full = faces_for_seeds(&generator, &model, &seeds, &device).unwrap();
+    let half = faces_for_seeds(&loaded, &model, &seeds, &device).unwrap();
+    // f16 keeps ~3 significant digits: allow 3 of 255 levels per pixel, 0.5 on average.
+    let mut worst = 0i32;
+    let mut total = 0i64;
+    let mut count = 0i64;
+    for (a, b) in full.iter().zip(&half) {
+        for (x, y) in a.iter().zip(b) {
+            let d = (i32::from(*x) - i32::from(*y)).abs();
+            worst = worst.max(d);
+            total += i64::from(d);
+            count += 1;
+        }
+    }
+    let mean = total as f64 / count as f64;
+    let pixels: Vec<f64> = full.iter().flatten().map(|&p| f64::from(p)).collect();
+    let average = pixels.iter().sum::<f64>() / pixels.len() as f64;
+    let spread =
+        (pixels.iter().map(|p| (p - average).powi(2)).sum::<f64>() / pixels.len() as f64).sqrt();
+    println!(
+        "f16 export: worst pixel difference {worst}/255, mean {mean:.3}; pixel std {spread:.1}"
+    );
+    assert!(
+        spread > 10.0,
+        "the trained faces are nearly flat (std {spread:.1}): the test needs variety"
+    );
+    assert!(worst <= 3, "worst pixel difference {worst}");
+    assert!(mean <= 0.5, "mean pixel difference {mean}");
+}
