@@ -19,6 +19,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Turn a folder of scraped pictures into a clean face data set.
+    Prepare(PrepareArgs),
     /// Train a DCGAN on a folder of images (resumes automatically when RUN_DIR has a checkpoint).
     Train(TrainArgs),
     /// Generate faces from exported weights.
@@ -124,6 +126,50 @@ pub struct TrainArgs {
     /// Test hook: make the loss NaN at this global step to exercise the NaN guard.
     #[arg(long, hide = true)]
     pub inject_nan_at_step: Option<u64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PrepareArgs {
+    /// Folder of raw pictures, searched recursively; never modified.
+    #[arg(long = "in")]
+    pub input: PathBuf,
+    /// Folder for the prepared PNGs and prepare-report.json.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Side of the written squares.
+    #[arg(long, default_value_t = 64)]
+    pub size: u32,
+    /// Keep files whose decoded pixels are identical.
+    #[arg(long)]
+    pub keep_exact_duplicates: bool,
+    /// Keep near-identical files (re-encoded, slightly resized or recoloured copies).
+    #[arg(long)]
+    pub keep_near_duplicates: bool,
+    /// Largest Hamming distance between perceptual hashes (of 256 bits) of near duplicates.
+    #[arg(long, default_value_t = 12)]
+    pub near_threshold: u32,
+    /// OpenCV LBP cascade XML (e.g. lbpcascade_animeface.xml); without it images are used
+    /// whole (centre square).
+    #[arg(long)]
+    pub cascade: Option<PathBuf>,
+    /// Detector: shrink factor between pyramid levels.
+    #[arg(long, default_value_t = 1.1)]
+    pub scale_factor: f64,
+    /// Detector: a face needs more than this many overlapping raw detections.
+    #[arg(long, default_value_t = 5)]
+    pub min_neighbors: usize,
+    /// Detector: smallest face side in pixels.
+    #[arg(long, default_value_t = 24)]
+    pub min_size: usize,
+    /// Space kept around a face, as a fraction of its side on each side.
+    #[arg(long, default_value_t = 0.25)]
+    pub margin: f64,
+    /// Extra copies of each crop: flip, blur (comma-separated; each doubles the set).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub augment: Vec<crate::prepare::Augment>,
+    /// Report what would happen without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -6,5 +6,6 @@ pub mod cli;
 pub mod data;
 pub mod export;
 pub mod generate;
+pub mod prepare;
 pub mod render;
 pub mod train;

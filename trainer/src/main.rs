@@ -1,7 +1,7 @@
 use clap::Parser;
 
 use facegan_trainer::cli::{Cli, Command};
-use facegan_trainer::{bench, export, generate, train};
+use facegan_trainer::{bench, export, generate, prepare, train};
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
@@ -10,6 +10,7 @@ fn main() {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Prepare(args) => prepare::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Export(args) => export::run(&args),
