@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Turn a folder of scraped pictures into a clean face data set.
     Prepare(PrepareArgs),
+    /// Find anime faces in images with an LBP cascade and print their boxes.
+    Detect(DetectArgs),
     /// Train a DCGAN on a folder of images (resumes automatically when RUN_DIR has a checkpoint).
     Train(TrainArgs),
     /// Generate faces from exported weights.
@@ -170,6 +172,31 @@ pub struct PrepareArgs {
     /// Report what would happen without writing anything.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DetectArgs {
+    /// Images to search.
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
+    /// OpenCV LBP cascade XML (e.g. lbpcascade_animeface.xml).
+    #[arg(long)]
+    pub cascade: PathBuf,
+    /// Shrink factor between pyramid levels.
+    #[arg(long, default_value_t = 1.1)]
+    pub scale_factor: f64,
+    /// A face needs more than this many overlapping raw detections.
+    #[arg(long, default_value_t = 5)]
+    pub min_neighbors: usize,
+    /// Smallest face side in pixels.
+    #[arg(long, default_value_t = 24)]
+    pub min_size: usize,
+    /// Skip histogram equalisation.
+    #[arg(long)]
+    pub no_equalize: bool,
+    /// Print one JSON object per image (file, boxes as [x, y, w, h], milliseconds).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]

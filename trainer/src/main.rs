@@ -11,6 +11,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Prepare(args) => prepare::run(&args),
+        Command::Detect(args) => prepare::detect_command(&args),
         Command::Train(args) => train::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Export(args) => export::run(&args),

@@ -100,6 +100,20 @@ fn duplicates_near_duplicates_and_corrupt_files() {
         .unwrap();
     zero.save_with_format(raw.join("zero_copy.webp"), ImageFormat::WebP)
         .unwrap();
+    // A JPEG of an eleventh picture and the same JPEG with an EXIF segment added: other bytes and
+    // metadata, identical pixels.
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode_image(&picture(100, 128))
+        .unwrap();
+    std::fs::write(raw.join("three.jpg"), &jpeg).unwrap();
+    let exif: &[u8] = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\0";
+    let mut tagged = jpeg[..2].to_vec(); // SOI
+    tagged.extend_from_slice(&[0xFF, 0xE1]);
+    tagged.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    tagged.extend_from_slice(exif);
+    tagged.extend_from_slice(&jpeg[2..]);
+    std::fs::write(raw.join("sub/three_with_exif.jpg"), &tagged).unwrap();
     // Near copies of picture 1: JPEG at two qualities and a 2% downscale.
     let one = picture(1, 128);
     save_jpeg(&one, &raw.join("one_q95.jpg"), 95);
@@ -121,8 +135,8 @@ fn duplicates_near_duplicates_and_corrupt_files() {
     let report = prepare(&options(&raw, &out)).unwrap();
     assert_eq!(snapshot(&raw), before, "prepare modified its input folder");
 
-    assert_eq!(report.files_found, 18);
-    assert_eq!(report.decoded, 15);
+    assert_eq!(report.files_found, 20);
+    assert_eq!(report.decoded, 17);
     assert_eq!(report.skipped_by_reason.get(&SkipReason::Empty), Some(&1));
     assert_eq!(
         report.skipped_by_reason.get(&SkipReason::NotAnImage),
@@ -131,12 +145,15 @@ fn duplicates_near_duplicates_and_corrupt_files() {
     assert_eq!(report.skipped_by_reason.get(&SkipReason::Corrupt), Some(&1));
 
     assert_eq!(
-        report.exact_duplicates_removed, 2,
+        report.exact_duplicates_removed, 3,
         "{:?}",
         report.exact_duplicate_groups
     );
-    assert_eq!(report.exact_duplicate_groups.len(), 1);
-    assert_eq!(report.exact_duplicate_groups[0].len(), 3);
+    let mut groups = report.exact_duplicate_groups.clone();
+    groups.sort_by_key(Vec::len);
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0], vec!["sub/three_with_exif.jpg", "three.jpg"]);
+    assert_eq!(groups[1].len(), 3);
 
     // The three near copies of picture 1 join distinct_1.png; no distinct picture is lost.
     assert_eq!(
@@ -146,7 +163,8 @@ fn duplicates_near_duplicates_and_corrupt_files() {
     );
     assert_eq!(report.near_duplicate_clusters.len(), 1);
     assert!(report.near_duplicate_clusters[0].contains(&"distinct_1.png".to_string()));
-    assert_eq!(report.images_kept, 10);
+    // The ten distinct pictures and the eleventh (kept once).
+    assert_eq!(report.images_kept, 11);
 
     let written: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
@@ -157,7 +175,7 @@ fn duplicates_near_duplicates_and_corrupt_files() {
             .iter()
             .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
             .count(),
-        10
+        11
     );
     assert!(out.join("prepare-report.json").exists());
 

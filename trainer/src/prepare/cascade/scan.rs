@@ -1,3 +1,5 @@
+use rayon::prelude::*;
+
 use super::{Cascade, Feature, GrayImage, equalize_histogram, group_rectangles};
 
 /// A detection in image pixels.
@@ -72,7 +74,8 @@ pub fn detect_raw(cascade: &Cascade, image: &GrayImage, options: &DetectOptions)
     } else {
         options.max_size
     };
-    let mut found = Vec::new();
+    // The pyramid levels OpenCV would visit, then all of them in parallel (order kept).
+    let mut levels = Vec::new();
     let mut factor = 1.0f64;
     loop {
         let window = (
@@ -88,6 +91,13 @@ pub fn detect_raw(cascade: &Cascade, image: &GrayImage, options: &DetectOptions)
             break;
         }
         if window.0 >= options.min_size && window.1 >= options.min_size {
+            levels.push((factor, window, scaled));
+        }
+        factor *= options.scale_factor;
+    }
+    levels
+        .par_iter()
+        .flat_map_iter(|&(factor, window, scaled)| {
             let level = if factor == 1.0 {
                 image.clone()
             } else {
@@ -96,6 +106,7 @@ pub fn detect_raw(cascade: &Cascade, image: &GrayImage, options: &DetectOptions)
             let integral = Integral::new(&level);
             // OpenCV steps 2 pixels on fine levels and 1 once the image is halved.
             let step = if factor >= 2.0 { 1 } else { 2 };
+            let mut found = Vec::new();
             for y in (0..=scaled.1 - window_h).step_by(step) {
                 for x in (0..=scaled.0 - window_w).step_by(step) {
                     if accepts(cascade, &integral, x, y) {
@@ -108,10 +119,9 @@ pub fn detect_raw(cascade: &Cascade, image: &GrayImage, options: &DetectOptions)
                     }
                 }
             }
-        }
-        factor *= options.scale_factor;
-    }
-    found
+            found
+        })
+        .collect()
 }
 
 /// Summed-area table with a zero first row and column.
@@ -135,6 +145,7 @@ impl Integral {
     }
 
     /// Sum of the `w` x `h` block at (`x`, `y`).
+    #[cfg(test)]
     fn block(&self, x: usize, y: usize, w: usize, h: usize) -> i32 {
         let at = |xx: usize, yy: usize| self.sums[yy * self.stride + xx];
         at(x + w, y + h) - at(x, y + h) - at(x + w, y) + at(x, y)
@@ -146,8 +157,17 @@ impl Integral {
 /// top-left block (bit 7) to the middle-left one (bit 0), as OpenCV's LBP evaluator does.
 fn lbp_code(integral: &Integral, feature: &Feature, x: usize, y: usize) -> u8 {
     let (w, h) = (feature.width, feature.height);
+    let (left, top) = (x + feature.x, y + feature.y);
+    // The 16 grid corners are shared by the 9 blocks: read each once.
+    let mut corner = [[0i32; 4]; 4];
+    for (row, corners) in corner.iter_mut().enumerate() {
+        let base = (top + row * h) * integral.stride + left;
+        for (col, value) in corners.iter_mut().enumerate() {
+            *value = integral.sums[base + col * w];
+        }
+    }
     let block = |col: usize, row: usize| {
-        integral.block(x + feature.x + col * w, y + feature.y + row * h, w, h)
+        corner[row + 1][col + 1] - corner[row + 1][col] - corner[row][col + 1] + corner[row][col]
     };
     let centre = block(1, 1);
     const ORDER: [(usize, usize); 8] = [
