@@ -7,9 +7,9 @@ use burn::module::Module;
 use burn::tensor::Device;
 use facegan_model::{DcganConfig, SplitMix64};
 
-use crate::cli::{BenchArgs, LabelSmoothing};
+use crate::cli::BenchArgs;
 use crate::data::ImageSet;
-use crate::train::{LabelConfig, LabelPolicy, TrainConfig, fresh, latent_tensor};
+use crate::train::{LabelPolicy, TrainConfig, fresh, latent_tensor};
 
 const LATENCY_RUNS: usize = 5;
 
@@ -19,30 +19,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         "need --batch-size >= 2 and --steps >= 1"
     );
     let device = Device::flex();
-    let config = TrainConfig {
-        data: "synthetic".into(),
-        model: DcganConfig::new(),
-        epochs: 1,
-        batch_size: args.batch_size,
-        seed: 1,
-        generator_lr: 2e-4,
-        discriminator_lr: 2e-4,
-        beta1: 0.5,
-        beta2: 0.999,
-        labels: LabelConfig {
-            smoothing: LabelSmoothing::None,
-            real_range: [0.7, 1.2],
-            fake_range: [0.0, 0.3],
-            one_sided_real: 0.9,
-            noise: 0.0,
-            flip_every: 0,
-            swap: false,
-        },
-        generator_steps: 1,
-        checkpoint_every: 0,
-        max_images: 0,
-        inject_nan_at_step: None,
-    };
+    let config = TrainConfig::new("synthetic".into(), DcganConfig::new(), 1, args.batch_size);
     // Random pixels: the arithmetic of a step does not depend on what the images show.
     let size = config.model.image_size;
     let mut rng = SplitMix64::new(7);

@@ -154,15 +154,8 @@ pub struct PrepareArgs {
     /// whole (centre square).
     #[arg(long)]
     pub cascade: Option<PathBuf>,
-    /// Detector: shrink factor between pyramid levels.
-    #[arg(long, default_value_t = 1.1)]
-    pub scale_factor: f64,
-    /// Detector: a face needs more than this many overlapping raw detections.
-    #[arg(long, default_value_t = 5)]
-    pub min_neighbors: usize,
-    /// Detector: smallest face side in pixels.
-    #[arg(long, default_value_t = 24)]
-    pub min_size: usize,
+    #[command(flatten)]
+    pub detector: DetectorFlags,
     /// Space kept around a face, as a fraction of its side on each side.
     #[arg(long, default_value_t = 0.25)]
     pub margin: f64,
@@ -174,6 +167,40 @@ pub struct PrepareArgs {
     pub dry_run: bool,
 }
 
+/// `detectMultiScale`'s parameters, shared by `prepare` and `detect`.
+#[derive(Debug, Clone, Args)]
+pub struct DetectorFlags {
+    /// Detector: shrink factor between pyramid levels.
+    #[arg(long, default_value_t = 1.1)]
+    pub scale_factor: f64,
+    /// Detector: a face needs more than this many overlapping raw detections.
+    #[arg(long, default_value_t = 5)]
+    pub min_neighbors: usize,
+    /// Detector: smallest face side in pixels.
+    #[arg(long, default_value_t = 24)]
+    pub min_size: usize,
+    /// Detector: skip histogram equalisation.
+    #[arg(long)]
+    pub no_equalize: bool,
+}
+
+impl DetectorFlags {
+    pub fn options(&self) -> anyhow::Result<crate::prepare::DetectOptions> {
+        anyhow::ensure!(
+            self.scale_factor > 1.0,
+            "--scale-factor must exceed 1, found {}",
+            self.scale_factor
+        );
+        Ok(crate::prepare::DetectOptions {
+            scale_factor: self.scale_factor,
+            min_neighbors: self.min_neighbors,
+            min_size: self.min_size,
+            max_size: 0,
+            equalize: !self.no_equalize,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct DetectArgs {
     /// Images to search.
@@ -182,18 +209,8 @@ pub struct DetectArgs {
     /// OpenCV LBP cascade XML (e.g. lbpcascade_animeface.xml).
     #[arg(long)]
     pub cascade: PathBuf,
-    /// Shrink factor between pyramid levels.
-    #[arg(long, default_value_t = 1.1)]
-    pub scale_factor: f64,
-    /// A face needs more than this many overlapping raw detections.
-    #[arg(long, default_value_t = 5)]
-    pub min_neighbors: usize,
-    /// Smallest face side in pixels.
-    #[arg(long, default_value_t = 24)]
-    pub min_size: usize,
-    /// Skip histogram equalisation.
-    #[arg(long)]
-    pub no_equalize: bool,
+    #[command(flatten)]
+    pub detector: DetectorFlags,
     /// Print one JSON object per image (file, boxes as [x, y, w, h], milliseconds).
     #[arg(long)]
     pub json: bool,

@@ -57,13 +57,7 @@ pub fn run(args: &PrepareArgs) -> anyhow::Result<()> {
         near_duplicates: !args.keep_near_duplicates,
         near_threshold: args.near_threshold,
         cascade: args.cascade.clone(),
-        detect: DetectOptions {
-            scale_factor: args.scale_factor,
-            min_neighbors: args.min_neighbors,
-            min_size: args.min_size,
-            max_size: 0,
-            equalize: true,
-        },
+        detect: args.detector.options()?,
         margin: args.margin,
         augment: args.augment.clone(),
         dry_run: args.dry_run,
@@ -76,18 +70,7 @@ pub fn run(args: &PrepareArgs) -> anyhow::Result<()> {
 /// `facegan detect`: boxes per image, timed without the decoding.
 pub fn detect_command(args: &DetectArgs) -> anyhow::Result<()> {
     let cascade = Cascade::load(&args.cascade)?;
-    let options = DetectOptions {
-        scale_factor: args.scale_factor,
-        min_neighbors: args.min_neighbors,
-        min_size: args.min_size,
-        max_size: 0,
-        equalize: !args.no_equalize,
-    };
-    ensure!(
-        options.scale_factor > 1.0,
-        "--scale-factor must exceed 1, found {}",
-        options.scale_factor
-    );
+    let options = args.detector.options()?;
     for path in &args.images {
         let image = decode(path).map_err(|skip| {
             anyhow::anyhow!(

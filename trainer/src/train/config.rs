@@ -18,6 +18,21 @@ pub struct LabelConfig {
     pub swap: bool,
 }
 
+impl Default for LabelConfig {
+    /// The defaults `facegan train` documents: hard labels, the source projects' ranges ready.
+    fn default() -> Self {
+        Self {
+            smoothing: LabelSmoothing::None,
+            real_range: [0.7, 1.2],
+            fake_range: [0.0, 0.3],
+            one_sided_real: 0.9,
+            noise: 0.0,
+            flip_every: 0,
+            swap: false,
+        }
+    }
+}
+
 /// A run's full configuration, saved as `RUN_DIR/config.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -40,6 +55,27 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// DCGAN's published settings (Adam 2e-4, betas 0.5/0.999, hard labels) for `model` on
+    /// `data`: what `facegan train` does without flags, less the epoch and batch counts.
+    pub fn new(data: PathBuf, model: DcganConfig, epochs: usize, batch_size: usize) -> Self {
+        Self {
+            data,
+            model,
+            epochs,
+            batch_size,
+            seed: 42,
+            generator_lr: 2e-4,
+            discriminator_lr: 2e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+            labels: LabelConfig::default(),
+            generator_steps: 1,
+            checkpoint_every: 0,
+            max_images: 0,
+            inject_nan_at_step: None,
+        }
+    }
+
     pub fn from_args(args: &TrainArgs) -> anyhow::Result<Self> {
         let pair = |values: &[f64], flag: &str| -> anyhow::Result<[f64; 2]> {
             let [low, high] = values else {

@@ -67,12 +67,7 @@ mod tests {
     fn config(smoothing: LabelSmoothing) -> LabelConfig {
         LabelConfig {
             smoothing,
-            real_range: [0.7, 1.2],
-            fake_range: [0.0, 0.3],
-            one_sided_real: 0.9,
-            noise: 0.0,
-            flip_every: 0,
-            swap: false,
+            ..LabelConfig::default()
         }
     }
 

@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use facegan_model::{DcganConfig, SplitMix64};
-use facegan_trainer::cli::LabelSmoothing;
-use facegan_trainer::train::{LabelConfig, TrainConfig};
+use facegan_trainer::train::TrainConfig;
 
 /// The fixed background of the synthetic set: a saturated blue no untrained generator makes.
 pub const BACKGROUND: [u8; 3] = [30, 60, 160];
@@ -63,33 +62,14 @@ pub fn distance(a: [f64; 3], b: [f64; 3]) -> f64 {
 
 /// A small, fast DCGAN for 32x32 tests.
 pub fn tiny_config(data: &Path, epochs: usize, batch_size: usize) -> TrainConfig {
+    let model = DcganConfig::new()
+        .with_image_size(32)
+        .with_latent_size(16)
+        .with_generator_width(8)
+        .with_discriminator_width(8);
     TrainConfig {
-        data: data.to_path_buf(),
-        model: DcganConfig::new()
-            .with_image_size(32)
-            .with_latent_size(16)
-            .with_generator_width(8)
-            .with_discriminator_width(8),
-        epochs,
-        batch_size,
         seed: 5,
-        generator_lr: 2e-4,
-        discriminator_lr: 2e-4,
-        beta1: 0.5,
-        beta2: 0.999,
-        labels: LabelConfig {
-            smoothing: LabelSmoothing::None,
-            real_range: [0.7, 1.2],
-            fake_range: [0.0, 0.3],
-            one_sided_real: 0.9,
-            noise: 0.0,
-            flip_every: 0,
-            swap: false,
-        },
-        generator_steps: 1,
-        checkpoint_every: 0,
-        max_images: 0,
-        inject_nan_at_step: None,
+        ..TrainConfig::new(data.to_path_buf(), model, epochs, batch_size)
     }
 }
 
