@@ -59,6 +59,14 @@ fn interrupted_run_resumes_where_it_stopped() {
     }
     assert!(run.join("progress.gif").exists());
     assert!(run.join("config.json").exists());
+    let diversity =
+        std::fs::read_to_string(run.join(facegan_trainer::train::DIVERSITY_FILE)).unwrap();
+    let epochs: Vec<&str> = diversity
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(epochs, ["1", "2"], "{diversity}");
 
     // More epochs on the same command line: numbering continues at epoch 3.
     let more = tiny_config(&data, 3, BATCH);

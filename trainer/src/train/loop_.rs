@@ -12,6 +12,7 @@ use facegan_model::{Discriminator, Generator, SplitMix64, latent_batch};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::checkpoint::{self, Checkpoint, CheckpointMeta};
+use super::diversity::{self, COLLAPSE_RATIO, mean_pairwise_distance};
 use super::log::{LOG_FILE, StepLog, StepRow};
 use super::samples::{SAMPLE_SEEDS, render_faces, write_epoch_samples};
 use super::{LabelPolicy, TrainConfig, bce_with_logits};
@@ -109,6 +110,12 @@ pub fn train(
     let sample_device = device.clone().without_autodiff();
     let sample_seeds: Vec<u64> = SAMPLE_SEEDS.collect();
     let sample_z = latent_tensor(&sample_seeds, config.model.latent_size, &sample_device);
+    // The spread of real images, the yardstick of the samples' diversity.
+    let real_spread = {
+        let count = images.len().min(sample_seeds.len());
+        let real: Vec<Vec<u8>> = (0..count).map(|i| images.image(i).to_vec()).collect();
+        mean_pairwise_distance(&real)
+    };
 
     let progress = step_progress_bar();
     let started = Instant::now();
@@ -201,17 +208,29 @@ pub fn train(
         }
         let faces = render_faces(&gan.generator, sample_z.clone(), size)?;
         write_epoch_samples(&faces, size, run_dir, epoch + 1)?;
+        let spread = mean_pairwise_distance(&faces);
+        diversity::record(run_dir, epoch + 1, spread, real_spread)?;
+        let ratio = spread / real_spread.max(1e-9);
+        if ratio < COLLAPSE_RATIO {
+            log::warn!(
+                "epoch {}: the samples' diversity is {ratio:.2} of the real images' (below {COLLAPSE_RATIO}): \
+                 possible mode collapse; look at samples/epoch_{:03}.png",
+                epoch + 1,
+                epoch + 1
+            );
+        }
         meta.epoch = epoch + 1;
         meta.batch = 0;
         meta.rng_state = gan.rng.state;
         save_checkpoint(run_dir, &gan, &meta)?;
         progress.println(format!(
-            "epoch {}/{} done at step {} ({:.0}s): samples/epoch_{:03}.png",
+            "epoch {}/{} done at step {} ({:.0}s): samples/epoch_{:03}.png, diversity {:.2} of real",
             epoch + 1,
             config.epochs,
             meta.step,
             meta.elapsed_s,
-            epoch + 1
+            epoch + 1,
+            ratio
         ));
     }
     progress.finish_and_clear();

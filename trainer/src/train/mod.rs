@@ -2,6 +2,7 @@
 
 pub mod checkpoint;
 mod config;
+mod diversity;
 mod labels;
 mod log;
 mod loop_;
@@ -9,6 +10,7 @@ mod loss;
 pub mod samples;
 
 pub use config::{LabelConfig, TrainConfig};
+pub use diversity::{DIVERSITY_FILE, mean_pairwise_distance};
 pub use labels::LabelPolicy;
 pub use log::{LOG_FILE, StepRow, read_log};
 pub use loop_::{Outcome, TrainSummary, train};

@@ -1,0 +1,85 @@
+//! A mode-collapse check: how different the fixed-noise samples are from each other, relative
+//! to how different real images are.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+
+pub const DIVERSITY_FILE: &str = "diversity.csv";
+/// Below this fraction of the real images' spread, the samples are probably collapsing.
+pub const COLLAPSE_RATIO: f64 = 0.35;
+
+/// Mean L2 distance between all pairs of equally sized RGB8 images, per pixel value in [0, 1]
+/// (0 when all are identical).
+pub fn mean_pairwise_distance(images: &[Vec<u8>]) -> f64 {
+    let mut total = 0.0;
+    let mut pairs = 0usize;
+    for (i, a) in images.iter().enumerate() {
+        for b in &images[i + 1..] {
+            let squared: f64 = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
+                .sum();
+            total += (squared / a.len() as f64).sqrt() / 255.0;
+            pairs += 1;
+        }
+    }
+    if pairs == 0 {
+        0.0
+    } else {
+        total / pairs as f64
+    }
+}
+
+/// Records one epoch's figure in `diversity.csv`, dropping rows of later epochs left by a run
+/// that resumed from an earlier checkpoint.
+pub fn record(run_dir: &Path, epoch: usize, samples: f64, real: f64) -> anyhow::Result<()> {
+    let path = run_dir.join(DIVERSITY_FILE);
+    let mut lines = vec!["epoch,samples,real,ratio".to_string()];
+    if let Ok(text) = fs::read_to_string(&path) {
+        lines.extend(
+            text.lines()
+                .skip(1)
+                .filter(|line| {
+                    line.split(',')
+                        .next()
+                        .and_then(|e| e.parse::<usize>().ok())
+                        .is_some_and(|e| e < epoch)
+                })
+                .map(str::to_string),
+        );
+    }
+    lines.push(format!(
+        "{epoch},{samples:.4},{real:.4},{:.3}",
+        samples / real.max(1e-9)
+    ));
+    let temporary = path.with_extension("csv.tmp");
+    let mut file = fs::File::create(&temporary)?;
+    writeln!(file, "{}", lines.join("\n"))?;
+    fs::rename(&temporary, &path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_images_have_no_spread() {
+        assert_eq!(
+            mean_pairwise_distance(&[vec![7u8; 12], vec![7u8; 12], vec![7u8; 12]]),
+            0.0
+        );
+    }
+
+    #[test]
+    fn black_and_white_are_one_apart() {
+        let spread = mean_pairwise_distance(&[vec![0u8; 12], vec![255u8; 12]]);
+        assert!((spread - 1.0).abs() < 1e-12);
+        // Three images, pairs (0,255)=1, (0,0)=0, (255,0)=1: mean 2/3.
+        let spread = mean_pairwise_distance(&[vec![0u8; 3], vec![255u8; 3], vec![0u8; 3]]);
+        assert!((spread - 2.0 / 3.0).abs() < 1e-12);
+    }
+}
