@@ -120,7 +120,7 @@ struct Scanned {
 pub fn prepare(options: &PrepareOptions) -> anyhow::Result<Report> {
     let started = Instant::now();
     ensure!(
-        [32, 64, 128, 256].contains(&options.size) || options.size >= 8,
+        options.size >= 8,
         "--size must be at least 8, found {}",
         options.size
     );
