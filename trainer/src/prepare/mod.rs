@@ -181,21 +181,23 @@ pub fn prepare(options: &PrepareOptions) -> anyhow::Result<Report> {
     }
 
     // Exact duplicates: keep the first file (in path order) of each group.
-    let mut exact_removed = Vec::new();
+    let mut exact_removed = 0;
     let mut exact_report = Vec::new();
     let mut keep: Vec<bool> = vec![true; decoded.len()];
+    // The reported names of a group of decoded images.
+    let names = |members: &[usize]| -> Vec<String> {
+        members
+            .iter()
+            .map(|&i| relative(&files[decoded[i].0], &input))
+            .collect()
+    };
     if options.exact_duplicates {
         let keys: Vec<_> = decoded.iter().map(|(_, s)| s.key).collect();
         for group in exact_groups(&keys) {
-            exact_report.push(
-                group
-                    .iter()
-                    .map(|&i| relative(&files[decoded[i].0], &input))
-                    .collect::<Vec<_>>(),
-            );
+            exact_report.push(names(&group));
             for &i in &group[1..] {
                 keep[i] = false;
-                exact_removed.push(decoded[i].0);
+                exact_removed += 1;
             }
         }
     }
@@ -220,12 +222,7 @@ pub fn prepare(options: &PrepareOptions) -> anyhow::Result<Report> {
         order.sort_by_key(|&c| (std::cmp::Reverse(decoded[candidates[c]].1.pixels), c));
         for cluster in near_clusters(&hashes, &order, options.near_threshold) {
             let members: Vec<usize> = cluster.iter().map(|&c| candidates[c]).collect();
-            near_report.push(
-                members
-                    .iter()
-                    .map(|&i| relative(&files[decoded[i].0], &input))
-                    .collect::<Vec<_>>(),
-            );
+            near_report.push(names(&members));
             for &i in &members[1..] {
                 keep[i] = false;
                 near_removed += 1;
@@ -275,7 +272,7 @@ pub fn prepare(options: &PrepareOptions) -> anyhow::Result<Report> {
         decoded: decoded.len(),
         skipped_by_reason,
         skipped,
-        exact_duplicates_removed: exact_removed.len(),
+        exact_duplicates_removed: exact_removed,
         exact_duplicate_groups: exact_report,
         near_threshold: options.near_threshold,
         near_duplicates_removed: near_removed,

@@ -35,8 +35,10 @@ pub fn mean_pairwise_distance(images: &[Vec<u8>]) -> f64 {
 }
 
 /// Records one epoch's figure in `diversity.csv`, dropping rows of later epochs left by a run
-/// that resumed from an earlier checkpoint.
-pub fn record(run_dir: &Path, epoch: usize, samples: f64, real: f64) -> anyhow::Result<()> {
+/// that resumed from an earlier checkpoint, and returns the samples' spread relative to the
+/// real images'.
+pub fn record(run_dir: &Path, epoch: usize, samples: f64, real: f64) -> anyhow::Result<f64> {
+    let ratio = samples / real.max(1e-9);
     let path = run_dir.join(DIVERSITY_FILE);
     let mut lines = vec!["epoch,samples,real,ratio".to_string()];
     if let Ok(text) = fs::read_to_string(&path) {
@@ -52,14 +54,12 @@ pub fn record(run_dir: &Path, epoch: usize, samples: f64, real: f64) -> anyhow::
                 .map(str::to_string),
         );
     }
-    lines.push(format!(
-        "{epoch},{samples:.4},{real:.4},{:.3}",
-        samples / real.max(1e-9)
-    ));
+    lines.push(format!("{epoch},{samples:.4},{real:.4},{ratio:.3}"));
     let temporary = path.with_extension("csv.tmp");
     let mut file = fs::File::create(&temporary)?;
     writeln!(file, "{}", lines.join("\n"))?;
-    fs::rename(&temporary, &path).with_context(|| format!("cannot write {}", path.display()))
+    fs::rename(&temporary, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(ratio)
 }
 
 #[cfg(test)]

@@ -209,8 +209,7 @@ pub fn train(
         let faces = render_faces(&gan.generator, sample_z.clone(), size)?;
         write_epoch_samples(&faces, size, run_dir, epoch + 1)?;
         let spread = mean_pairwise_distance(&faces);
-        diversity::record(run_dir, epoch + 1, spread, real_spread)?;
-        let ratio = spread / real_spread.max(1e-9);
+        let ratio = diversity::record(run_dir, epoch + 1, spread, real_spread)?;
         if ratio < COLLAPSE_RATIO {
             log::warn!(
                 "epoch {}: the samples' diversity is {ratio:.2} of the real images' (below {COLLAPSE_RATIO}): \
