@@ -2,13 +2,13 @@
 //!
 //! Layout (all integers little-endian):
 //!
-//! | bytes        | content                                                        |
-//! |--------------|----------------------------------------------------------------|
-//! | 8            | magic `FACEGANW`                                               |
-//! | 4            | format version, `u32` (currently 1)                            |
-//! | 4            | header length `h`, `u32`                                       |
-//! | h            | JSON header: architecture, [`DcganConfig`], tensor names+shapes |
-//! | 2 * elements | every tensor as IEEE f16, in header order, row-major           |
+//! | bytes | content                                                                 |
+//! |-------|-------------------------------------------------------------------------|
+//! | 8     | magic `FACEGANW`                                                        |
+//! | 4     | format version, `u32` (currently 2; version 1 files still load)         |
+//! | 4     | header length `h`, `u32`                                                |
+//! | h     | JSON header: architecture, [`DcganConfig`], tensor names, shapes, encodings |
+//! | rest  | every tensor in header order, row-major, in its [`Encoding`]            |
 //!
 //! Loading rebuilds the generator from the header's config and refuses any difference in
 //! version, architecture, tensor list, shape or byte length, naming expected and found values.
@@ -22,7 +22,9 @@ use std::collections::VecDeque;
 use crate::{ConfigError, DcganConfig, Generator};
 
 pub const MAGIC: &[u8; 8] = b"FACEGANW";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// Version 1: every tensor f16, no `encoding` field.
+const FIRST_VERSION: u32 = 1;
 pub const ARCHITECTURE: &str = "dcgan-generator";
 const PREAMBLE: usize = 16;
 
@@ -30,7 +32,7 @@ const PREAMBLE: usize = 16;
 pub enum WeightsError {
     #[error("not a facegan weights file: expected magic {expected:?}, found {found:?}")]
     Magic { expected: String, found: String },
-    #[error("unsupported weights format version: expected {expected}, found {found}")]
+    #[error("unsupported weights format version: expected 1 to {expected}, found {found}")]
     Version { expected: u32, found: u32 },
     #[error("weights file is truncated: expected at least {expected} bytes, found {found}")]
     Truncated { expected: usize, found: usize },
@@ -61,10 +63,62 @@ pub enum WeightsError {
     },
 }
 
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
+/// How a tensor's values are stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// IEEE half floats: 2 bytes a value.
+    #[default]
+    F16,
+    /// Symmetric 8-bit: one f32 scale per slice along the first axis (`max |w| / 127` of the
+    /// slice), then one `i8` a value; half the size of f16 for the convolution kernels, which
+    /// are nearly all of a generator's bytes.
+    Q8,
+}
+
+impl Encoding {
+    /// Bytes of a tensor of `shape` in this encoding.
+    fn byte_len(self, shape: &[usize]) -> usize {
+        let elements: usize = shape.iter().product();
+        match self {
+            Self::F16 => 2 * elements,
+            Self::Q8 => 4 * shape.first().copied().unwrap_or(1) + elements,
+        }
+    }
+}
+
+/// Which encoding an exported generator uses for its tensors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// Everything f16.
+    #[default]
+    Half,
+    /// Convolution kernels q8, BatchNorm vectors f16.
+    Int8,
+}
+
+impl Precision {
+    fn encoding_for(self, shape: &[usize]) -> Encoding {
+        match self {
+            Self::Int8 if shape.len() >= 2 => Encoding::Q8,
+            _ => Encoding::F16,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
 struct TensorEntry {
     name: String,
     shape: Vec<usize>,
+    /// Absent in version 1 files, which are all f16.
+    #[serde(default)]
+    encoding: Encoding,
+}
+
+impl TensorEntry {
+    fn same_tensor(&self, other: &Self) -> bool {
+        self.name == other.name && self.shape == other.shape
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -74,25 +128,93 @@ struct Header {
     tensors: Vec<TensorEntry>,
 }
 
-/// Serialises a generator (weights and BatchNorm running statistics) to `.fgw` bytes.
+/// Serialises a generator (weights and BatchNorm running statistics) to `.fgw` bytes, all f16.
 pub fn save_generator(generator: &Generator, config: &DcganConfig) -> Vec<u8> {
+    save_generator_as(generator, config, Precision::Half)
+}
+
+/// Serialises a generator with the given precision.
+pub fn save_generator_as(
+    generator: &Generator,
+    config: &DcganConfig,
+    precision: Precision,
+) -> Vec<u8> {
     let mut collector = Collector::default();
     generator.visit(&mut collector);
+    for entry in &mut collector.entries {
+        entry.encoding = precision.encoding_for(&entry.shape);
+    }
+    let mut data = Vec::new();
+    let mut offset = 0;
+    for entry in &collector.entries {
+        let count: usize = entry.shape.iter().product();
+        let values = &collector.values[offset..offset + count];
+        offset += count;
+        match entry.encoding {
+            Encoding::F16 => {
+                for value in values {
+                    data.extend_from_slice(&f16::from_f32(*value).to_le_bytes());
+                }
+            }
+            Encoding::Q8 => quantize(values, entry.shape[0], &mut data),
+        }
+    }
     let header = Header {
         architecture: ARCHITECTURE.to_string(),
         config: config.clone(),
         tensors: collector.entries,
     };
     let header = serde_json::to_vec(&header).expect("header serialises");
-    let mut bytes = Vec::with_capacity(PREAMBLE + header.len() + 2 * collector.values.len());
+    let mut bytes = Vec::with_capacity(PREAMBLE + header.len() + data.len());
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
     bytes.extend_from_slice(&header);
-    for value in collector.values {
-        bytes.extend_from_slice(&f16::from_f32(value).to_le_bytes());
-    }
+    bytes.extend_from_slice(&data);
     bytes
+}
+
+/// Appends `slices` f32 scales, then the values as i8 (see [`Encoding::Q8`]).
+fn quantize(values: &[f32], slices: usize, out: &mut Vec<u8>) {
+    let per_slice = values.len() / slices;
+    let scales: Vec<f32> = values
+        .chunks_exact(per_slice)
+        .map(|slice| slice.iter().fold(0f32, |m, v| m.max(v.abs())) / 127.0)
+        .collect();
+    for scale in &scales {
+        out.extend_from_slice(&scale.to_le_bytes());
+    }
+    for (slice, scale) in values.chunks_exact(per_slice).zip(&scales) {
+        for value in slice {
+            let q = if *scale > 0.0 {
+                (value / scale).round().clamp(-127.0, 127.0) as i8
+            } else {
+                0
+            };
+            out.push(q as u8);
+        }
+    }
+}
+
+/// Reads one tensor's values from `bytes` (exactly its [`Encoding::byte_len`]).
+fn decode(bytes: &[u8], encoding: Encoding, shape: &[usize]) -> Vec<f32> {
+    match encoding {
+        Encoding::F16 => bytes
+            .chunks_exact(2)
+            .map(|pair| f16::from_le_bytes([pair[0], pair[1]]).to_f32())
+            .collect(),
+        Encoding::Q8 => {
+            let slices = shape[0];
+            let (scales, values) = bytes.split_at(4 * slices);
+            let per_slice = values.len() / slices;
+            scales
+                .chunks_exact(4)
+                .map(|s| f32::from_le_bytes(s.try_into().expect("4 bytes")))
+                .zip(values.chunks_exact(per_slice))
+                .flat_map(|(scale, slice)| slice.iter().map(move |&q| f32::from(q as i8) * scale))
+                .collect()
+        }
+    }
 }
 
 /// Reads the config of a `.fgw` file without building anything.
@@ -118,7 +240,7 @@ pub fn load_generator(
         });
     }
     for (index, (want, got)) in expected.entries.iter().zip(&header.tensors).enumerate() {
-        if want != got {
+        if !want.same_tensor(got) {
             return Err(WeightsError::Tensor {
                 index,
                 expected_name: want.name.clone(),
@@ -128,12 +250,12 @@ pub fn load_generator(
             });
         }
     }
-    let elements: usize = header
+    let data_len: usize = header
         .tensors
         .iter()
-        .map(|t| t.shape.iter().product::<usize>())
+        .map(|t| t.encoding.byte_len(&t.shape))
         .sum();
-    let expected_len = data_start + 2 * elements;
+    let expected_len = data_start + data_len;
     if bytes.len() != expected_len {
         return Err(WeightsError::Length {
             expected: expected_len,
@@ -141,10 +263,17 @@ pub fn load_generator(
         });
     }
 
-    let values = bytes[data_start..]
-        .chunks_exact(2)
-        .map(|pair| f16::from_le_bytes([pair[0], pair[1]]).to_f32())
-        .collect();
+    let mut values = Vec::new();
+    let mut offset = data_start;
+    for tensor in &header.tensors {
+        let len = tensor.encoding.byte_len(&tensor.shape);
+        values.extend(decode(
+            &bytes[offset..offset + len],
+            tensor.encoding,
+            &tensor.shape,
+        ));
+        offset += len;
+    }
     let mut loader = Loader {
         values,
         offset: 0,
@@ -184,7 +313,7 @@ fn parse_header(bytes: &[u8]) -> Result<(Header, usize), WeightsError> {
         });
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-    if version != FORMAT_VERSION {
+    if !(FIRST_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(WeightsError::Version {
             expected: FORMAT_VERSION,
             found: version,
@@ -239,6 +368,7 @@ impl ModuleVisitor for Collector {
         self.entries.push(TensorEntry {
             name: self.path.join("."),
             shape: param.lazy_shape().to_vec(),
+            encoding: Encoding::F16,
         });
         if !self.skip_values {
             let data = param.val().into_data();

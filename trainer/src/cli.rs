@@ -27,7 +27,7 @@ pub enum Command {
     Train(TrainArgs),
     /// Generate faces from exported weights.
     Generate(GenerateArgs),
-    /// Export a run's generator as a compact f16 `.fgw` file for the web page.
+    /// Export a run's generator as a compact `.fgw` file (f16 or int8) for the web page.
     Export(ExportArgs),
     /// Measure training throughput and generator latency on the CPU backend.
     Bench(BenchArgs),
@@ -251,6 +251,16 @@ pub struct ExportArgs {
     /// Output weights file.
     #[arg(long, default_value = "generator.fgw")]
     pub out: PathBuf,
+    /// How the tensors are stored: f16 everywhere, or int8 convolution kernels (half the size,
+    /// for the web page) with f16 BatchNorm vectors.
+    #[arg(long, value_enum, default_value_t = ExportPrecision::F16)]
+    pub precision: ExportPrecision,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportPrecision {
+    F16,
+    Int8,
 }
 
 #[derive(Debug, Clone, Args)]

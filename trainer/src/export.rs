@@ -6,22 +6,28 @@ use anyhow::Context;
 use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
-use facegan_model::{DcganConfig, Generator, save_generator};
+use facegan_model::weights::{Precision, save_generator_as};
+use facegan_model::{DcganConfig, Generator};
 
-use crate::cli::ExportArgs;
+use crate::cli::{ExportArgs, ExportPrecision};
 use crate::train::checkpoint;
 
 pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
     let (generator, config) = generator_from_run(&args.run_dir, &Device::flex())?;
-    let bytes = save_generator(&generator, &config);
+    let precision = match args.precision {
+        ExportPrecision::F16 => Precision::Half,
+        ExportPrecision::Int8 => Precision::Int8,
+    };
+    let bytes = save_generator_as(&generator, &config, precision);
     let temporary = args.out.with_extension("fgw.tmp");
     std::fs::write(&temporary, &bytes)
         .with_context(|| format!("cannot write {}", temporary.display()))?;
     std::fs::rename(&temporary, &args.out)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     log::info!(
-        "wrote {} ({:.2} MB, {} parameters, image size {}, latent {})",
+        "wrote {} ({:?}, {:.2} MB, {} parameters, image size {}, latent {})",
         args.out.display(),
+        args.precision,
         bytes.len() as f64 / 1e6,
         generator.num_params(),
         config.image_size,

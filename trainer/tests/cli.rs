@@ -236,6 +236,9 @@ fn damaged_weights_are_refused_with_expected_and_found_values() {
         "--out",
         face.to_str().unwrap(),
     ];
-    assert_fails_with(&run(&args), &["bad.fgw", "version", "expected 1, found 7"]);
+    assert_fails_with(
+        &run(&args),
+        &["bad.fgw", "version", "expected 1 to 2, found 7"],
+    );
     assert!(!face.exists());
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use burn::tensor::Device;
 use common::{temp_dir, tiny_config, write_shapes};
-use facegan_model::weights::{load_generator, save_generator};
+use facegan_model::weights::{Precision, load_generator, save_generator, save_generator_as};
 use facegan_trainer::export::generator_from_run;
 use facegan_trainer::generate::faces_for_seeds;
 use facegan_trainer::train::checkpoint::{self, CheckpointError};
@@ -176,7 +176,7 @@ fn nan_loss_stops_training_and_keeps_the_last_good_checkpoint() {
 }
 
 #[test]
-fn exported_f16_weights_draw_the_same_faces() {
+fn exported_weights_draw_the_same_faces() {
     let dir = temp_dir();
     let data = dir.path().join("data");
     write_shapes(&data, IMAGES, 32, 6);
@@ -195,30 +195,44 @@ fn exported_f16_weights_draw_the_same_faces() {
     let seeds: Vec<u64> = (0..16).collect();
     let full = faces_for_seeds(&generator, &model, &seeds, &device).unwrap();
     let half = faces_for_seeds(&loaded, &model, &seeds, &device).unwrap();
-    // f16 keeps ~3 significant digits: allow 3 of 255 levels per pixel, 0.5 on average.
-    let mut worst = 0i32;
-    let mut total = 0i64;
-    let mut count = 0i64;
-    for (a, b) in full.iter().zip(&half) {
-        for (x, y) in a.iter().zip(b) {
-            let d = (i32::from(*x) - i32::from(*y)).abs();
-            worst = worst.max(d);
-            total += i64::from(d);
-            count += 1;
-        }
-    }
-    let mean = total as f64 / count as f64;
     let pixels: Vec<f64> = full.iter().flatten().map(|&p| f64::from(p)).collect();
     let average = pixels.iter().sum::<f64>() / pixels.len() as f64;
     let spread =
         (pixels.iter().map(|p| (p - average).powi(2)).sum::<f64>() / pixels.len() as f64).sqrt();
-    println!(
-        "f16 export: worst pixel difference {worst}/255, mean {mean:.3}; pixel std {spread:.1}"
-    );
     assert!(
         spread > 10.0,
         "the trained faces are nearly flat (std {spread:.1}): the test needs variety"
     );
+
+    // f16 keeps ~3 significant digits: allow 3 of 255 levels per pixel, 0.5 on average.
+    let (worst, mean) = pixel_difference(&full, &half);
+    println!(
+        "f16 export: worst pixel difference {worst}/255, mean {mean:.3}; pixel std {spread:.1}"
+    );
     assert!(worst <= 3, "worst pixel difference {worst}");
     assert!(mean <= 0.5, "mean pixel difference {mean}");
+
+    // int8 kernels: 127 levels per slice; a pixel may move a few levels, the average well
+    // under one.
+    let bytes = save_generator_as(&generator, &model, Precision::Int8);
+    let (quantised, _) = load_generator(&bytes, &device).unwrap();
+    let int8 = faces_for_seeds(&quantised, &model, &seeds, &device).unwrap();
+    let (worst, mean) = pixel_difference(&full, &int8);
+    println!("int8 export: worst pixel difference {worst}/255, mean {mean:.3}");
+    assert!(worst <= 12, "worst pixel difference {worst}");
+    assert!(mean <= 1.5, "mean pixel difference {mean}");
+}
+
+/// Worst and mean absolute difference of two sets of RGB8 faces, in 8-bit levels.
+fn pixel_difference(a: &[Vec<u8>], b: &[Vec<u8>]) -> (i32, f64) {
+    let mut worst = 0i32;
+    let mut total = 0i64;
+    let mut count = 0i64;
+    for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+        let d = (i32::from(*x) - i32::from(*y)).abs();
+        worst = worst.max(d);
+        total += i64::from(d);
+        count += 1;
+    }
+    (worst, total as f64 / count as f64)
 }
