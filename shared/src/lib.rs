@@ -9,6 +9,6 @@ pub mod model;
 pub mod weights;
 
 pub use config::{ConfigError, DcganConfig};
-pub use latent::{SplitMix64, latent_batch, latent_for_seed, slerp};
+pub use latent::{SplitMix64, latent_batch, latent_for_seed, slerp, variation};
 pub use model::{Discriminator, Generator};
 pub use weights::{WeightsError, load_generator, save_generator};
