@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Every test facegan has, on a fresh Debian machine: installs what is missing, then runs
-# formatting and lint checks, the wasm32 build of the model crate, and the native test suite
-# (release mode: Burn trains far too slowly unoptimised to test learning).
+# formatting and lint checks (native and wasm32), the native test suite (release mode: Burn
+# trains far too slowly unoptimised to test learning), and the page's build, size report and
+# headless-browser test (scripts/test-web.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/web-tools.sh
 
 section() { printf '\n== %s ==\n' "$*"; }
 
 section "tools"
-if [[ $(id -u) == 0 ]] && ! dpkg -s mesa-vulkan-drivers >/dev/null 2>&1; then
-  # lavapipe: a software Vulkan driver, so the wgpu smoke test runs without a GPU.
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mesa-vulkan-drivers >/dev/null
-fi
-rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+# lavapipe (a software Vulkan driver) lets the wgpu smoke test run without a GPU; Chromium
+# runs the browser test.
+apt_install mesa-vulkan-drivers chromium
+ensure_wasm_target
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 
@@ -22,11 +23,13 @@ cargo fmt --all -- --check
 section "native build"
 cargo build --release --workspace --all-targets
 
-section "wasm32 build of the model crate"
-cargo build --release -p facegan-model --target wasm32-unknown-unknown
-
 section "clippy"
 cargo clippy --release --workspace --all-targets -- -D warnings
+# The page's browser code only compiles for wasm32.
+cargo clippy --profile web -p facegan-web --target wasm32-unknown-unknown -- -D warnings
 
 section "tests"
 cargo test --release --workspace -- --nocapture 2>&1 | tee target/test-output.log
+
+section "web page"
+FACEGAN_BIN=target/release/facegan scripts/test-web.sh

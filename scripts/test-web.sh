@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The page's tests (called by test-all.sh): builds dist/ with Trunk for a sub-path, prints its
+# size report, renders reference faces with the native `facegan generate`, and runs the browser
+# test in Debian's headless Chromium (web/e2e/page.test.mjs). Screenshots: target/screenshots/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/web-tools.sh
+
+section() { printf '\n== %s ==\n' "$*"; }
+
+section "web tools"
+ensure_web_build_tools
+ensure_browser_test_tools
+
+section "trunk build (served under /facegan/ as a sub-path host would)"
+dist=target/web-dist
+trunk build --release --public-url /facegan/ --dist "$dist"
+
+section "size report"
+scripts/web-size.sh "$dist"
+
+section "native reference faces"
+facegan=${FACEGAN_BIN:-target/release/facegan}
+[[ -x $facegan ]] || cargo build --release -p facegan-trainer
+native=target/web-native-faces
+rm -rf "$native"
+"$facegan" generate --backend cpu --weights weights/anime-faces-64.fgw --seed 100 --count 16 \
+  --out-dir "$native"
+
+section "browser test"
+FACEGAN_DIST=$PWD/$dist FACEGAN_NATIVE_DIR=$PWD/$native FACEGAN_SHOTS=$PWD/target/screenshots \
+  npm --prefix web/e2e test
