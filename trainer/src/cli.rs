@@ -218,9 +218,10 @@ pub struct DetectArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct GenerateArgs {
-    /// Exported generator (.fgw).
+    /// Exported generator (.fgw); without it, the default weights built into facegan
+    /// (weights/anime-faces-64.fgw, the page's model).
     #[arg(long)]
-    pub weights: PathBuf,
+    pub weights: Option<PathBuf>,
     /// Seed of the first face; face i uses seed S+i.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

@@ -21,7 +21,10 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         "say where to write: --out FILE and/or --out-dir DIR"
     );
     let device = backend::select(args.backend)?.device;
-    let (generator, config) = load_weights(&args.weights, &device)?;
+    let (generator, config) = match &args.weights {
+        Some(path) => load_weights(path, &device)?,
+        None => load_default_weights(&device)?,
+    };
 
     if let Some(pair) = &args.interpolate {
         let out = args
@@ -87,6 +90,16 @@ pub fn load_weights(path: &Path, device: &Device) -> anyhow::Result<(Generator, 
         std::fs::read(path).with_context(|| format!("cannot read weights {}", path.display()))?;
     load_generator(&bytes, device)
         .with_context(|| format!("cannot load weights {}", path.display()))
+}
+
+/// The page's default generator, built into the binary so `facegan generate` works right
+/// after install.
+pub const DEFAULT_WEIGHTS: &[u8] = include_bytes!("../../weights/anime-faces-64.fgw");
+const DEFAULT_WEIGHTS_NAME: &str = "weights/anime-faces-64.fgw";
+
+pub fn load_default_weights(device: &Device) -> anyhow::Result<(Generator, DcganConfig)> {
+    load_generator(DEFAULT_WEIGHTS, device)
+        .with_context(|| format!("cannot load the built-in weights {DEFAULT_WEIGHTS_NAME}"))
 }
 
 /// RGB8 faces for `seeds`, each seed's latent drawn independently (see `facegan_model::latent`).

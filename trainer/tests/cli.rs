@@ -242,3 +242,52 @@ fn damaged_weights_are_refused_with_expected_and_found_values() {
     );
     assert!(!face.exists());
 }
+
+#[test]
+fn generate_without_weights_uses_the_built_in_default_model() {
+    let dir = temp_dir();
+    let faces = path(&dir, "faces");
+    let args = [
+        "generate",
+        "--seed",
+        "7",
+        "--count",
+        "8",
+        "--out-dir",
+        faces.to_str().unwrap(),
+    ];
+    let output = run(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let images: Vec<image::RgbImage> = (7..15)
+        .map(|seed| {
+            image::open(faces.join(format!("seed_{seed}.png")))
+                .unwrap()
+                .to_rgb8()
+        })
+        .collect();
+    for (seed, face) in (7..).zip(&images) {
+        assert_eq!(face.dimensions(), (64, 64));
+        let values: Vec<f64> = face.as_raw().iter().map(|&v| f64::from(v)).collect();
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let std =
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64).sqrt();
+        assert!(std > 20.0, "face {seed} is nearly flat (std {std:.1})");
+    }
+    for a in 0..images.len() {
+        for b in a + 1..images.len() {
+            let diff = images[a]
+                .as_raw()
+                .iter()
+                .zip(images[b].as_raw())
+                .map(|(x, y)| f64::from(x.abs_diff(*y)))
+                .sum::<f64>()
+                / images[a].as_raw().len() as f64;
+            assert!(
+                diff > 10.0,
+                "seeds {} and {} give near copies ({diff:.1})",
+                a + 7,
+                b + 7
+            );
+        }
+    }
+}
