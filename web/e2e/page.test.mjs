@@ -128,6 +128,14 @@ async function ready(page) {
   }
 }
 
+/** Clicks "New faces" and waits until the new grid is drawn. */
+async function newFaces(page) {
+  const before = await page.evaluate(() => location.hash);
+  await page.click('#new-faces');
+  await page.waitForFunction((before) => location.hash !== before, before);
+  await ready(page);
+}
+
 /** RGB bytes of every grid face, keyed by seed. */
 async function gridFaces(page) {
   return page.evaluate(() => {
@@ -339,6 +347,7 @@ test('an opened face: large view, PNG, variations, morph, GIF and strip exports'
 
     await page.keyboard.press('Escape');
     await page.waitForFunction(() => location.hash === '#seed=40');
+    await ready(page);
     assert.equal(await page.isVisible('#detail'), false);
     assert.deepEqual(browser.errors, []);
   } finally {
@@ -393,9 +402,7 @@ test('the page stays responsive while the CPU generates', async () => {
         for (const entry of list.getEntries()) window.longTasks.push(entry.duration);
       }).observe({ type: 'longtask' });
     });
-    await page.click('#new-faces');
-    await page.waitForFunction(() => document.body.dataset.state === 'busy');
-    await ready(page);
+    await newFaces(page);
     const ms = Number(await page.getAttribute('#timing', 'data-ms'));
     const longest = await page.evaluate(() => Math.max(0, ...window.longTasks));
     console.log(`long tasks: ${JSON.stringify(await page.evaluate(() => window.longTasks.map(Math.round)))}`);
@@ -421,9 +428,7 @@ test('WebGPU is used where headless Chromium offers it, and agrees with the CPU'
     const gpu = await gridFaces(page);
     const ms = Number(await page.getAttribute('#timing', 'data-ms'));
     // The first batch compiles the shaders; the next one shows the steady speed.
-    await page.click('#new-faces');
-    await page.waitForFunction(() => document.body.dataset.state === 'busy');
-    await ready(page);
+    await newFaces(page);
     const warm = Number(await page.getAttribute('#timing', 'data-ms'));
     assert.equal(await page.getAttribute('#backend', 'data-backend'), 'webgpu', 'WebGPU kept working');
     await open(page, `seed=${NATIVE_SEED}`, '?backend=cpu');

@@ -385,14 +385,19 @@ impl App {
         let moving: HtmlCanvasElement = by_id("face-morph");
         still.set_width(size as u32);
         still.set_height(size as u32);
-        self.generate(&latents, token, "faces", |index, rgb| {
-            if let Some(thumb) = thumbs.get(index) {
-                paint(thumb, rgb, size, 0);
-            }
-            if index == selected {
-                paint(&still, rgb, size, 0);
-            }
-        })
+        self.generate(
+            &latents,
+            token,
+            "faces (the opened one and its variations)",
+            |index, rgb| {
+                if let Some(thumb) = thumbs.get(index) {
+                    paint(thumb, rgb, size, 0);
+                }
+                if index == selected {
+                    paint(&still, rgb, size, 0);
+                }
+            },
+        )
         .await?;
 
         let Some(to) = route.morph_to else {
