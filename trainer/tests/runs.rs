@@ -5,7 +5,7 @@ mod common;
 use std::sync::atomic::AtomicBool;
 
 use burn::tensor::Device;
-use common::{temp_dir, tiny_config, write_shapes};
+use common::{pixel_difference, pixel_std, temp_dir, tiny_config, write_shapes};
 use facegan_model::weights::{Precision, load_generator, save_generator, save_generator_as};
 use facegan_trainer::export::generator_from_run;
 use facegan_trainer::generate::faces_for_seeds;
@@ -195,10 +195,7 @@ fn exported_weights_draw_the_same_faces() {
     let seeds: Vec<u64> = (0..16).collect();
     let full = faces_for_seeds(&generator, &model, &seeds, &device).unwrap();
     let half = faces_for_seeds(&loaded, &model, &seeds, &device).unwrap();
-    let pixels: Vec<f64> = full.iter().flatten().map(|&p| f64::from(p)).collect();
-    let average = pixels.iter().sum::<f64>() / pixels.len() as f64;
-    let spread =
-        (pixels.iter().map(|p| (p - average).powi(2)).sum::<f64>() / pixels.len() as f64).sqrt();
+    let spread = pixel_std(&full);
     assert!(
         spread > 10.0,
         "the trained faces are nearly flat (std {spread:.1}): the test needs variety"
@@ -221,18 +218,4 @@ fn exported_weights_draw_the_same_faces() {
     println!("int8 export: worst pixel difference {worst}/255, mean {mean:.3}");
     assert!(worst <= 12, "worst pixel difference {worst}");
     assert!(mean <= 1.5, "mean pixel difference {mean}");
-}
-
-/// Worst and mean absolute difference of two sets of RGB8 faces, in 8-bit levels.
-fn pixel_difference(a: &[Vec<u8>], b: &[Vec<u8>]) -> (i32, f64) {
-    let mut worst = 0i32;
-    let mut total = 0i64;
-    let mut count = 0i64;
-    for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
-        let d = (i32::from(*x) - i32::from(*y)).abs();
-        worst = worst.max(d);
-        total += i64::from(d);
-        count += 1;
-    }
-    (worst, total as f64 / count as f64)
 }

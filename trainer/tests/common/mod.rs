@@ -60,6 +60,27 @@ pub fn distance(a: [f64; 3], b: [f64; 3]) -> f64 {
     (0..3).map(|c| (a[c] - b[c]).powi(2)).sum::<f64>().sqrt()
 }
 
+/// Standard deviation of all byte values in `images`: near 0 for a flat, degenerate output.
+pub fn pixel_std(images: &[Vec<u8>]) -> f64 {
+    let values: Vec<f64> = images.iter().flatten().map(|&v| f64::from(v)).collect();
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64).sqrt()
+}
+
+/// Worst and mean absolute difference of two sets of RGB8 images, in 8-bit levels.
+pub fn pixel_difference(a: &[Vec<u8>], b: &[Vec<u8>]) -> (i32, f64) {
+    let mut worst = 0i32;
+    let mut total = 0i64;
+    let mut count = 0i64;
+    for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+        let d = (i32::from(*x) - i32::from(*y)).abs();
+        worst = worst.max(d);
+        total += i64::from(d);
+        count += 1;
+    }
+    (worst, total as f64 / count as f64)
+}
+
 /// A small, fast DCGAN for 32x32 tests.
 pub fn tiny_config(data: &Path, epochs: usize, batch_size: usize) -> TrainConfig {
     let model = DcganConfig::new()
