@@ -136,29 +136,26 @@ async function newFaces(page) {
   await ready(page);
 }
 
-/** RGB bytes of every grid face, keyed by seed. */
-async function gridFaces(page) {
-  return page.evaluate(() => {
-    const faces = {};
-    for (const figure of document.querySelectorAll('#grid figure')) {
-      const canvas = figure.querySelector('canvas');
-      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-      const rgb = [];
-      for (let i = 0; i < data.length; i += 4) rgb.push(data[i], data[i + 1], data[i + 2]);
-      faces[figure.dataset.seed] = rgb;
-    }
-    return faces;
-  });
-}
-
-async function canvasRgb(page, selector) {
-  return page.evaluate((selector) => {
-    const canvas = document.querySelector(selector);
+/** RGB bytes of every canvas matching `selector`, in document order. */
+async function canvasesRgb(page, selector) {
+  return page.$$eval(selector, (canvases) => canvases.map((canvas) => {
     const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
     const rgb = [];
     for (let i = 0; i < data.length; i += 4) rgb.push(data[i], data[i + 1], data[i + 2]);
     return rgb;
-  }, selector);
+  }));
+}
+
+async function canvasRgb(page, selector) {
+  const [rgb] = await canvasesRgb(page, selector);
+  return rgb;
+}
+
+/** RGB bytes of every grid face, keyed by seed. */
+async function gridFaces(page) {
+  const seeds = await page.$$eval('#grid figure', (figures) => figures.map((f) => f.dataset.seed));
+  const pixels = await canvasesRgb(page, '#grid figure canvas');
+  return Object.fromEntries(seeds.map((seed, i) => [seed, pixels[i]]));
 }
 
 function stdDev(values) {
@@ -176,6 +173,16 @@ function difference(a, b) {
     sum += d;
   }
   return { max, mean: sum / a.length };
+}
+
+/** The largest pixel and mean differences over pairs of images `[a, b]`. */
+function worstDifference(pairs) {
+  let worst = { max: 0, mean: 0 };
+  for (const [a, b] of pairs) {
+    const diff = difference(a, b);
+    worst = { max: Math.max(worst.max, diff.max), mean: Math.max(worst.mean, diff.mean) };
+  }
+  return worst;
 }
 
 /** Every face has structure, and no two faces are near copies. */
@@ -230,12 +237,12 @@ test('faces match native `facegan generate` for the same seeds', { skip: !NATIVE
     const { page } = browser;
     await open(page, `seed=${NATIVE_SEED}`);
     const faces = await gridFaces(page);
-    let worst = { max: 0, mean: 0 };
+    const pairs = [];
     for (let seed = NATIVE_SEED; seed < NATIVE_SEED + 16; seed++) {
       const native = await readPng(path.join(NATIVE_DIR, `seed_${seed}.png`));
-      const diff = difference(faces[seed], native.rgb);
-      worst = { max: Math.max(worst.max, diff.max), mean: Math.max(worst.mean, diff.mean) };
+      pairs.push([faces[seed], native.rgb]);
     }
+    const worst = worstDifference(pairs);
     console.log(`browser (CPU) vs native: worst pixel ${worst.max}/255, worst mean ${worst.mean.toFixed(3)}/255`);
     assert.ok(worst.max <= MAX_PIXEL_DIFF, `a pixel differs by ${worst.max}`);
     assert.ok(worst.mean <= MEAN_PIXEL_DIFF, `a face differs by ${worst.mean} on average`);
@@ -250,9 +257,7 @@ test('"New faces" changes the faces and the link, and the link reproduces them',
     const { page } = browser;
     await open(page, 'seed=5');
     const before = await gridFaces(page);
-    await page.click('#new-faces');
-    await page.waitForFunction(() => !location.hash.startsWith('#seed=5&') && location.hash !== '#seed=5');
-    await ready(page);
+    await newFaces(page);
     const fragment = await page.evaluate(() => location.hash);
     const after = await gridFaces(page);
     assert.notDeepEqual(Object.keys(after), Object.keys(before), 'new seeds');
@@ -295,12 +300,7 @@ test('an opened face: large view, PNG, variations, morph, GIF and strip exports'
     assert.deepEqual(pngFile.rgb, grid['43'], 'the downloaded PNG is the face');
 
     // Variations stay close to the face but are not copies of it.
-    const thumbs = await page.$$eval('#variations canvas', (canvases) => canvases.map((canvas) => {
-      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-      const rgb = [];
-      for (let i = 0; i < data.length; i += 4) rgb.push(data[i], data[i + 1], data[i + 2]);
-      return rgb;
-    }));
+    const thumbs = await canvasesRgb(page, '#variations canvas');
     assert.equal(thumbs.length, 9);
     assert.deepEqual(thumbs[0], grid['43']);
     const otherFace = difference(grid['43'], grid['44']).mean;
@@ -434,11 +434,7 @@ test('WebGPU is used where headless Chromium offers it, and agrees with the CPU'
     await open(page, `seed=${NATIVE_SEED}`, '?backend=cpu');
     assert.equal(await page.getAttribute('#backend', 'data-backend'), 'cpu', '?backend=cpu forces the CPU');
     const cpu = await gridFaces(page);
-    let worst = { max: 0, mean: 0 };
-    for (const seed of Object.keys(cpu)) {
-      const diff = difference(gpu[seed], cpu[seed]);
-      worst = { max: Math.max(worst.max, diff.max), mean: Math.max(worst.mean, diff.mean) };
-    }
+    const worst = worstDifference(Object.keys(cpu).map((seed) => [gpu[seed], cpu[seed]]));
     console.log(`WebGPU: 16 faces in ${ms} ms (first, with shader compilation), ${warm} ms (next); vs CPU worst pixel ${worst.max}/255, worst mean ${worst.mean.toFixed(3)}/255`);
     assert.ok(worst.max <= MAX_PIXEL_DIFF && worst.mean <= MEAN_PIXEL_DIFF, JSON.stringify(worst));
     await page.screenshot({ path: path.join(SHOTS, 'webgpu-desktop.png') });

@@ -400,10 +400,8 @@ impl App {
         )
         .await?;
 
+        // Without a morph, `show` has already stopped any previous one.
         let Some(to) = route.morph_to else {
-            moving.set_hidden(true);
-            still.set_hidden(false);
-            set_morph_exports(false);
             return Ok(());
         };
         if morph_of(route) == self.morph.borrow().as_ref().map(|m| (m.from, m.to)) {
