@@ -125,6 +125,10 @@ pub struct TrainArgs {
     /// Use at most this many images (0 = all), e.g. for a quick trial run.
     #[arg(long, default_value_t = 0)]
     pub max_images: usize,
+    /// Decay of the moving average of the generator's weights, which draws the samples and is
+    /// exported (0 = use the last step's weights).
+    #[arg(long, default_value_t = 0.999)]
+    pub ema_decay: f64,
     /// Test hook: make the loss NaN at this global step to exercise the NaN guard.
     #[arg(long, hide = true)]
     pub inject_nan_at_step: Option<u64>,
@@ -256,6 +260,16 @@ pub struct ExportArgs {
     /// for the web page) with f16 BatchNorm vectors.
     #[arg(long, value_enum, default_value_t = ExportPrecision::F16)]
     pub precision: ExportPrecision,
+    /// Which generator of the checkpoint: the moving average of its weights (what the samples
+    /// show; the last step's when the run kept no average) or the last step's.
+    #[arg(long, value_enum, default_value_t = RunGenerator::Averaged)]
+    pub from: RunGenerator,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunGenerator {
+    Averaged,
+    LastStep,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,11 +9,11 @@ use burn::tensor::{Bytes, Device};
 use facegan_model::weights::{Precision, save_generator_as};
 use facegan_model::{DcganConfig, Generator};
 
-use crate::cli::{ExportArgs, ExportPrecision};
+use crate::cli::{ExportArgs, ExportPrecision, RunGenerator};
 use crate::train::checkpoint;
 
 pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
-    let (generator, config) = generator_from_run(&args.run_dir, &Device::flex())?;
+    let (generator, config) = generator_of_run(&args.run_dir, args.from, &Device::flex())?;
     let precision = match args.precision {
         ExportPrecision::F16 => Precision::Half,
         ExportPrecision::Int8 => Precision::Int8,
@@ -36,15 +36,30 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The generator of the newest whole checkpoint in `run_dir`.
+/// The generator of the newest whole checkpoint in `run_dir`: its moving average of the
+/// generator's weights when the run keeps one (what the samples show), else the last step's.
 pub fn generator_from_run(
     run_dir: &Path,
+    device: &Device,
+) -> anyhow::Result<(Generator, DcganConfig)> {
+    generator_of_run(run_dir, RunGenerator::Averaged, device)
+}
+
+/// The chosen generator of the newest whole checkpoint in `run_dir`.
+pub fn generator_of_run(
+    run_dir: &Path,
+    which: RunGenerator,
     device: &Device,
 ) -> anyhow::Result<(Generator, DcganConfig)> {
     let (saved, path) = checkpoint::load_latest(run_dir)?
         .with_context(|| format!("{} holds no checkpoint: train first", run_dir.display()))?;
     let config = saved.meta.model;
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(saved.generator))?;
+    let weights = if which == RunGenerator::LastStep || saved.generator_average.is_empty() {
+        saved.generator
+    } else {
+        saved.generator_average
+    };
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights))?;
     let generator = config
         .init_generator(device)
         .try_load_record(record)

@@ -1,8 +1,9 @@
 //! Checkpoints: one self-checking file per save, written atomically.
 //!
-//! Layout (little-endian): magic `FACEGANC`, `u32` version, five sections each as `u64` length +
+//! Layout (little-endian): magic `FACEGANC`, `u32` version, six sections each as `u64` length +
 //! bytes (meta JSON, generator record, discriminator record, generator Adam state,
-//! discriminator Adam state), then a CRC-32 of everything before it. A save writes
+//! discriminator Adam state, averaged generator record or nothing), then a CRC-32 of everything
+//! before it. Version 1 files (the first five sections) still load. A save writes
 //! `checkpoint.fgc.tmp`, syncs it, moves the current checkpoint to `checkpoint.prev.fgc` and
 //! renames the new one into place, so a crash at any moment leaves at least one whole file.
 
@@ -16,8 +17,9 @@ use serde::{Deserialize, Serialize};
 pub const FILE: &str = "checkpoint.fgc";
 pub const PREVIOUS: &str = "checkpoint.prev.fgc";
 const MAGIC: &[u8; 8] = b"FACEGANC";
-const VERSION: u32 = 1;
-const SECTIONS: usize = 5;
+const VERSION: u32 = 2;
+/// Sections of each version, from version 1 on.
+const SECTIONS: [usize; 2] = [5, 6];
 
 /// Where training stands; enough to continue exactly where it stopped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +44,8 @@ pub struct Checkpoint {
     pub discriminator: Vec<u8>,
     pub generator_optimizer: Vec<u8>,
     pub discriminator_optimizer: Vec<u8>,
+    /// The moving average of the generator (see `average.rs`); empty when the run keeps none.
+    pub generator_average: Vec<u8>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +61,7 @@ pub enum CheckpointError {
         expected: String,
         found: String,
     },
-    #[error("checkpoint {path} has version {found}, expected {expected}")]
+    #[error("checkpoint {path} has version {found}, expected 1 to {expected}")]
     Version {
         path: PathBuf,
         expected: u32,
@@ -83,12 +87,13 @@ pub enum CheckpointError {
 }
 
 impl Checkpoint {
-    fn sections(&self) -> [&[u8]; SECTIONS - 1] {
+    fn sections(&self) -> [&[u8]; 5] {
         [
             &self.generator,
             &self.discriminator,
             &self.generator_optimizer,
             &self.discriminator_optimizer,
+            &self.generator_average,
         ]
     }
 
@@ -124,7 +129,7 @@ impl Checkpoint {
             });
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
+        if !(1..=VERSION).contains(&version) {
             return Err(CheckpointError::Version {
                 path,
                 expected: VERSION,
@@ -132,8 +137,9 @@ impl Checkpoint {
             });
         }
         let mut offset = 12;
-        let mut sections = Vec::with_capacity(SECTIONS);
-        for _ in 0..SECTIONS {
+        let count = SECTIONS[version as usize - 1];
+        let mut sections = Vec::with_capacity(count);
+        for _ in 0..count {
             let Some(length) = bytes.get(offset..offset + 8) else {
                 return Err(truncated(offset + 8 + 4));
             };
@@ -158,7 +164,8 @@ impl Checkpoint {
             });
         }
         let mut sections = sections.into_iter();
-        let mut next = || sections.next().expect("five sections");
+        // All sections of the file's version were read above; version 1 has no average.
+        let mut next = || sections.next().unwrap_or_default();
         let meta = serde_json::from_slice(&next()).map_err(|source| CheckpointError::Meta {
             path: path.clone(),
             source,
@@ -169,6 +176,7 @@ impl Checkpoint {
             discriminator: next(),
             generator_optimizer: next(),
             discriminator_optimizer: next(),
+            generator_average: next(),
         })
     }
 }
@@ -251,6 +259,7 @@ mod tests {
             discriminator: vec![4; 10],
             generator_optimizer: vec![],
             discriminator_optimizer: vec![9; 3],
+            generator_average: vec![7; 4],
         }
     }
 
@@ -264,6 +273,30 @@ mod tests {
             back.discriminator_optimizer,
             checkpoint.discriminator_optimizer
         );
+        assert_eq!(back.generator_average, checkpoint.generator_average);
+    }
+
+    #[test]
+    fn reads_version_1_without_an_average() {
+        // A version 1 file is the same layout less the last section.
+        let checkpoint = sample();
+        let meta = serde_json::to_vec(&checkpoint.meta).unwrap();
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        for section in
+            std::iter::once(meta.as_slice()).chain(checkpoint.sections().into_iter().take(4))
+        {
+            bytes.extend_from_slice(&(section.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(section);
+        }
+        bytes.extend_from_slice(&crc32fast::hash(&bytes).to_le_bytes());
+        let back = Checkpoint::from_bytes(&bytes, Path::new("x")).unwrap();
+        assert_eq!(back.generator, checkpoint.generator);
+        assert_eq!(
+            back.discriminator_optimizer,
+            checkpoint.discriminator_optimizer
+        );
+        assert!(back.generator_average.is_empty());
     }
 
     #[test]

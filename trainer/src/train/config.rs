@@ -33,6 +33,11 @@ impl Default for LabelConfig {
     }
 }
 
+/// About the last 1,000 steps: a third of an epoch of the 30,000-face set at batch 32.
+fn default_ema_decay() -> f64 {
+    0.999
+}
+
 /// A run's full configuration, saved as `RUN_DIR/config.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -49,6 +54,9 @@ pub struct TrainConfig {
     pub generator_steps: usize,
     pub checkpoint_every: usize,
     pub max_images: usize,
+    /// Decay of the generator's moving average (0 = keep none); see `average.rs`.
+    #[serde(default = "default_ema_decay")]
+    pub ema_decay: f64,
     /// Test hook, never set by users (hidden flag).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inject_nan_at_step: Option<u64>,
@@ -72,6 +80,7 @@ impl TrainConfig {
             generator_steps: 1,
             checkpoint_every: 0,
             max_images: 0,
+            ema_decay: default_ema_decay(),
             inject_nan_at_step: None,
         }
     }
@@ -112,6 +121,7 @@ impl TrainConfig {
             generator_steps: args.generator_steps,
             checkpoint_every: args.checkpoint_every,
             max_images: args.max_images,
+            ema_decay: args.ema_decay,
             inject_nan_at_step: args.inject_nan_at_step,
         };
         config.validate()?;
@@ -137,6 +147,11 @@ impl TrainConfig {
             (0.0..=1.0).contains(&self.labels.noise),
             "--label-noise is a fraction between 0 and 1, found {}",
             self.labels.noise
+        );
+        ensure!(
+            (0.0..1.0).contains(&self.ema_decay),
+            "--ema-decay must be at least 0 and below 1, found {}",
+            self.ema_decay
         );
         for (name, lr) in [
             ("generator-lr", self.generator_lr),

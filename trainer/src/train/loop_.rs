@@ -11,6 +11,7 @@ use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use facegan_model::{Discriminator, Generator, SplitMix64, latent_batch};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::average;
 use super::checkpoint::{self, Checkpoint, CheckpointMeta};
 use super::diversity::{self, COLLAPSE_RATIO, mean_pairwise_distance};
 use super::log::{LOG_FILE, StepLog, StepRow};
@@ -46,6 +47,8 @@ pub(crate) struct StepStats {
 /// Both networks, their optimisers and the run's random stream.
 pub(crate) struct Gan {
     pub(crate) generator: Generator,
+    /// The moving average of `generator` (off the autodiff device); `None` with `--ema-decay 0`.
+    average: Option<Generator>,
     discriminator: Discriminator,
     generator_optimizer: ModuleOptimizer,
     discriminator_optimizer: ModuleOptimizer,
@@ -140,6 +143,7 @@ pub fn train(
                 nan_now,
             );
             meta.step += 1;
+            gan.update_average(config.ema_decay, meta.step);
             meta.elapsed_s = elapsed_before + started.elapsed().as_secs_f64();
             let row = StepRow {
                 step: meta.step,
@@ -206,7 +210,7 @@ pub fn train(
                 save_checkpoint(run_dir, &gan, &meta)?;
             }
         }
-        let faces = render_faces(&gan.generator, sample_z.clone(), size)?;
+        let faces = render_faces(gan.sample_generator(), sample_z.clone(), size)?;
         write_epoch_samples(&faces, size, run_dir, epoch + 1)?;
         let spread = mean_pairwise_distance(&faces);
         let ratio = diversity::record(run_dir, epoch + 1, spread, real_spread)?;
@@ -241,6 +245,18 @@ pub fn train(
 }
 
 impl Gan {
+    /// The generator that draws samples: the average when the run keeps one.
+    pub(crate) fn sample_generator(&self) -> &Generator {
+        self.average.as_ref().unwrap_or(&self.generator)
+    }
+
+    fn update_average(&mut self, decay: f64, step: u64) {
+        if let Some(previous) = self.average.take() {
+            let blended = average::blend(previous, &self.generator, average::decay_at(decay, step));
+            self.average = Some(blended);
+        }
+    }
+
     /// One discriminator update followed by `generator_steps` generator updates.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn step(
@@ -325,8 +341,10 @@ fn adam(config: &TrainConfig) -> ModuleOptimizer {
 
 pub(crate) fn fresh(config: &TrainConfig, device: &Device) -> (Gan, CheckpointMeta) {
     device.seed(config.seed);
+    let generator = config.model.init_generator(device);
     let gan = Gan {
-        generator: config.model.init_generator(device),
+        average: (config.ema_decay > 0.0).then(|| generator.valid()),
+        generator,
         discriminator: config.model.init_discriminator(device),
         generator_optimizer: adam(config),
         discriminator_optimizer: adam(config),
@@ -364,12 +382,27 @@ fn resume(
         .model
         .init_discriminator(device)
         .try_load_record(record(saved.discriminator)?)?;
+    // A run saved without an average (or by an older version) starts one from its generator.
+    let average = if config.ema_decay == 0.0 {
+        None
+    } else if saved.generator_average.is_empty() {
+        Some(generator.valid())
+    } else {
+        let inner = device.clone().without_autodiff();
+        Some(
+            config
+                .model
+                .init_generator(&inner)
+                .try_load_record(record(saved.generator_average)?)?,
+        )
+    };
     let generator_optimizer =
         adam(config).from_bytes(Bytes::from_bytes_vec(saved.generator_optimizer))?;
     let discriminator_optimizer =
         adam(config).from_bytes(Bytes::from_bytes_vec(saved.discriminator_optimizer))?;
     let gan = Gan {
         generator,
+        average,
         discriminator,
         generator_optimizer,
         discriminator_optimizer,
@@ -387,6 +420,10 @@ fn save_checkpoint(run_dir: &Path, gan: &Gan, meta: &CheckpointMeta) -> anyhow::
         discriminator: bytes(gan.discriminator.clone().into_record())?,
         generator_optimizer: gan.generator_optimizer.into_bytes()?.to_vec(),
         discriminator_optimizer: gan.discriminator_optimizer.into_bytes()?.to_vec(),
+        generator_average: match &gan.average {
+            Some(average) => bytes(average.clone().into_record())?,
+            None => Vec::new(),
+        },
     };
     checkpoint::save(run_dir, &checkpoint)
         .with_context(|| format!("cannot write a checkpoint in {}", run_dir.display()))
@@ -436,5 +473,59 @@ fn report_skipped(skipped: &[Skipped], used: usize) {
     );
     for skip in skipped {
         log::warn!("  {}: {}", skip.path.display(), skip.reason);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn outputs(generator: &Generator, device: &Device) -> Vec<f32> {
+        let z = latent_tensor(&[1, 2, 3], 100, device);
+        generator
+            .valid()
+            .forward(z)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_checkpoint_carries_the_generator_average_across_a_resume() {
+        let device = Device::flex();
+        let train_device = device.clone().autodiff();
+        let model = facegan_model::DcganConfig::new()
+            .with_image_size(32)
+            .with_generator_width(8)
+            .with_discriminator_width(8);
+        let config = TrainConfig::new(PathBuf::from("unused"), model.clone(), 1, 4);
+        let (mut gan, meta) = fresh(&config, &train_device);
+        // An average far from the generator: a generator of another seed.
+        device.seed(7);
+        gan.average = Some(model.init_generator(&device));
+        let before = outputs(gan.sample_generator(), &device);
+        let generator = outputs(&gan.generator, &device);
+
+        let dir = tempfile::tempdir().unwrap();
+        save_checkpoint(dir.path(), &gan, &meta).unwrap();
+        let (saved, _) = checkpoint::load_latest(dir.path()).unwrap().unwrap();
+        let (resumed, _) = resume(&config, saved, &train_device).unwrap();
+        let after = outputs(resumed.sample_generator(), &device);
+
+        let largest = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max)
+        };
+        // Untrained faces are nearly flat (outputs ~1e-4), so compare against that scale.
+        let apart = largest(&before, &generator);
+        let drift = largest(&before, &after);
+        assert!(apart > 1e-5, "the test needs distinct generators ({apart})");
+        assert!(
+            drift < apart / 1000.0,
+            "the average was not restored: {drift} vs {apart}"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! `facegan train`: the DCGAN training loop with its logs, samples and checkpoints.
 
+mod average;
 pub mod checkpoint;
 mod config;
 mod diversity;
