@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::backend::BackendChoice;
+use crate::sketch::Xdog;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,6 +24,9 @@ pub enum Command {
     Prepare(PrepareArgs),
     /// Find anime faces in images with an LBP cascade and print their boxes.
     Detect(DetectArgs),
+    /// Turn a folder of faces into line drawings (XDoG), named like the faces: the sketch side
+    /// of the sketch-to-face models.
+    Sketch(SketchArgs),
     /// Train a DCGAN on a folder of images (resumes automatically when RUN_DIR has a checkpoint).
     Train(TrainArgs),
     /// Generate faces from exported weights.
@@ -203,6 +207,34 @@ impl DetectorFlags {
             equalize: !self.no_equalize,
         })
     }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SketchArgs {
+    /// Folder of face images (e.g. the output of `facegan prepare`), searched recursively.
+    #[arg(long = "in")]
+    pub input: PathBuf,
+    /// Folder for the sketches: one PNG per face, same relative path and name.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// XDoG: blur of the fine Gaussian, in pixels of the upscaled image.
+    #[arg(long, default_value_t = Xdog::default().sigma)]
+    pub sigma: f32,
+    /// XDoG: coarse sigma over fine sigma.
+    #[arg(long, default_value_t = Xdog::default().k)]
+    pub k: f32,
+    /// XDoG: weight of the coarse blur (just below 1 keeps flat areas white).
+    #[arg(long, default_value_t = Xdog::default().tau)]
+    pub tau: f32,
+    /// XDoG: differences below this become ink.
+    #[arg(long, default_value_t = Xdog::default().epsilon, allow_negative_numbers = true)]
+    pub epsilon: f32,
+    /// XDoG: sharpness of the stroke edges.
+    #[arg(long, default_value_t = Xdog::default().phi)]
+    pub phi: f32,
+    /// Work on the image enlarged this many times (smoother strokes at 64 px).
+    #[arg(long, default_value_t = Xdog::default().upscale)]
+    pub upscale: u32,
 }
 
 #[derive(Debug, Clone, Args)]

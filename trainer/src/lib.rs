@@ -8,4 +8,5 @@ pub mod export;
 pub mod generate;
 pub mod prepare;
 pub mod render;
+pub mod sketch;
 pub mod train;

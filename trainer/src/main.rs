@@ -1,7 +1,7 @@
 use clap::Parser;
 
 use facegan_trainer::cli::{Cli, Command};
-use facegan_trainer::{bench, export, generate, prepare, train};
+use facegan_trainer::{bench, export, generate, prepare, sketch, train};
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
@@ -12,6 +12,7 @@ fn main() {
     let result = match cli.command {
         Command::Prepare(args) => prepare::run(&args),
         Command::Detect(args) => prepare::detect_command(&args),
+        Command::Sketch(args) => sketch::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Export(args) => export::run(&args),

@@ -26,7 +26,7 @@ pub use report::Report;
 
 use crate::cli::{DetectArgs, PrepareArgs};
 use crop::{centre_square, crop_resize, square_box};
-use decode::{decode, list_files};
+pub(crate) use decode::{decode, list_files};
 use duplicates::{
     HASH_BITS, exact_groups, near_clusters, perceptual_hash, perceptual_hasher, pixel_key,
 };
@@ -363,7 +363,7 @@ fn stable_stem(relative: &str) -> String {
         .collect()
 }
 
-fn with_progress<T>(label: &str, len: usize, work: impl FnOnce(&ProgressBar) -> T) -> T {
+pub(crate) fn with_progress<T>(label: &str, len: usize, work: impl FnOnce(&ProgressBar) -> T) -> T {
     let bar = ProgressBar::new(len as u64).with_style(
         ProgressStyle::with_template(&format!(
             "{label} {{bar:40}} {{pos}}/{{len}} ({{per_sec}}, {{eta}})"

@@ -1,0 +1,102 @@
+//! `facegan sketch`: line drawings of a folder of faces, the sketch side of the sketch-to-face
+//! models. Each `FACES/x/name.ext` becomes `SKETCHES/x/name.png`, so the two folders pair up by
+//! name for pix2pix and serve as two unpaired domains for CycleGAN.
+
+pub mod xdog;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rayon::prelude::*;
+
+use crate::cli::SketchArgs;
+use crate::prepare::{SkippedFile, decode, list_files, with_progress};
+pub use xdog::{Xdog, ink_fraction};
+
+/// What a `sketch` run did.
+#[derive(Debug, Default)]
+pub struct SketchSummary {
+    pub written: usize,
+    pub skipped: Vec<SkippedFile>,
+    /// Mean ink fraction of the written sketches.
+    pub mean_ink: f64,
+}
+
+pub fn run(args: &SketchArgs) -> anyhow::Result<()> {
+    let xdog = Xdog {
+        sigma: args.sigma,
+        k: args.k,
+        tau: args.tau,
+        epsilon: args.epsilon,
+        phi: args.phi,
+        upscale: args.upscale,
+    };
+    let summary = sketch_folder(&args.input, &args.out, &xdog)?;
+    for skipped in &summary.skipped {
+        log::warn!(
+            "skipped {}: {} ({})",
+            skipped.path.display(),
+            skipped.reason.describe(),
+            skipped.detail
+        );
+    }
+    println!(
+        "wrote {} sketches to {} (mean ink {:.1}%); skipped {} unreadable files",
+        summary.written,
+        args.out.display(),
+        summary.mean_ink * 100.0,
+        summary.skipped.len()
+    );
+    Ok(())
+}
+
+/// Sketches every image under `input` into `output`, keeping relative paths.
+pub fn sketch_folder(input: &Path, output: &Path, xdog: &Xdog) -> anyhow::Result<SketchSummary> {
+    xdog.validate()?;
+    let files = list_files(input)?;
+    std::fs::create_dir_all(output)
+        .with_context(|| format!("cannot create {}", output.display()))?;
+    let results: Vec<anyhow::Result<Result<f64, SkippedFile>>> =
+        with_progress("sketching", files.len(), |bar| {
+            files
+                .par_iter()
+                .map(|file| {
+                    let result = match decode(file) {
+                        Ok(face) => {
+                            let sketch = xdog.sketch(&face);
+                            let target = sketch_path(input, output, file);
+                            if let Some(parent) = target.parent() {
+                                std::fs::create_dir_all(parent)?;
+                            }
+                            sketch
+                                .save_with_format(&target, image::ImageFormat::Png)
+                                .with_context(|| format!("cannot write {}", target.display()))?;
+                            Ok(ink_fraction(&sketch))
+                        }
+                        Err(skipped) => Err(skipped),
+                    };
+                    bar.inc(1);
+                    Ok(result)
+                })
+                .collect()
+        });
+    let mut summary = SketchSummary::default();
+    let mut ink = 0.0;
+    for result in results {
+        match result? {
+            Ok(fraction) => {
+                summary.written += 1;
+                ink += fraction;
+            }
+            Err(skipped) => summary.skipped.push(skipped),
+        }
+    }
+    summary.mean_ink = ink / summary.written.max(1) as f64;
+    Ok(summary)
+}
+
+/// `output` + the file's path under `input`, as PNG.
+fn sketch_path(input: &Path, output: &Path, file: &Path) -> PathBuf {
+    let relative = file.strip_prefix(input).unwrap_or(file);
+    output.join(relative).with_extension("png")
+}
