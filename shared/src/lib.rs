@@ -6,9 +6,11 @@ pub mod config;
 pub mod image;
 pub mod latent;
 pub mod model;
+pub mod translate;
 pub mod weights;
 
 pub use config::{ConfigError, DcganConfig};
 pub use latent::{SplitMix64, latent_batch, latent_for_seed, slerp, variation};
 pub use model::{Discriminator, Generator};
+pub use translate::{PatchDiscriminator, TranslatorConfig, UNet};
 pub use weights::{WeightsError, load_generator, save_generator};

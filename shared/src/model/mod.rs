@@ -5,5 +5,7 @@ mod discriminator;
 mod generator;
 mod init;
 
+pub(crate) use init::WEIGHT_INIT;
+
 pub use discriminator::Discriminator;
 pub use generator::Generator;

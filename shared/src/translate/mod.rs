@@ -1,0 +1,11 @@
+//! Image-to-image translation for sketch-to-face: a U-Net generator that also takes a colour
+//! code (so one sketch yields several colourings) and a PatchGAN discriminator, both with
+//! instance normalisation (pix2pix, Isola et al. 2017; CycleGAN, Zhu et al. 2017).
+
+mod config;
+mod patch_discriminator;
+mod unet;
+
+pub use config::TranslatorConfig;
+pub use patch_discriminator::PatchDiscriminator;
+pub use unet::UNet;
