@@ -235,6 +235,9 @@ pub struct SketchArgs {
     /// Work on the image enlarged this many times (smoother strokes at 64 px).
     #[arg(long, default_value_t = Xdog::default().upscale)]
     pub upscale: u32,
+    /// Also write a PNG of the first 16 faces above their sketches, to judge the parameters.
+    #[arg(long)]
+    pub preview: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -82,14 +82,17 @@ fn write_drawable_shapes(into: &Path, count: usize) {
     }
 }
 
-fn sketch(input: &Path, output: &Path) -> String {
-    let result = facegan()
+fn sketch(input: &Path, output: &Path, preview: Option<&Path>) -> String {
+    let mut command = facegan();
+    command
         .args(["sketch", "--in"])
         .arg(input)
         .arg("--out")
-        .arg(output)
-        .output()
-        .unwrap();
+        .arg(output);
+    if let Some(preview) = preview {
+        command.arg("--preview").arg(preview);
+    }
+    let result = command.output().unwrap();
     assert!(
         result.status.success(),
         "{}",
@@ -123,7 +126,11 @@ fn sketches_are_mostly_white_with_dark_strokes_and_deterministic() {
     std::fs::write(faces.join("broken.png"), b"not an image").unwrap();
 
     let first = path(&dir, "sketches");
-    let summary = sketch(&faces, &first);
+    let preview = path(&dir, "preview.png");
+    let summary = sketch(&faces, &first, Some(&preview));
+    // Two rows of eight faces, each above a row of their sketches, 64 px with 2 px borders.
+    let preview = image::open(&preview).unwrap().to_rgb8();
+    assert_eq!(preview.dimensions(), (8 * 66 + 2, 4 * 66 + 2));
     assert!(
         summary.contains(&format!("wrote {count} sketches")) && summary.contains("skipped 1"),
         "{summary}"
@@ -158,7 +165,7 @@ fn sketches_are_mostly_white_with_dark_strokes_and_deterministic() {
     );
 
     let second = path(&dir, "again");
-    sketch(&faces, &second);
+    sketch(&faces, &second, None);
     for (a, b) in files.iter().zip(sorted_pngs(&second)) {
         assert_eq!(
             std::fs::read(a).unwrap(),

@@ -9,8 +9,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use rayon::prelude::*;
 
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, RgbImage};
+
 use crate::cli::SketchArgs;
 use crate::prepare::{SkippedFile, decode, list_files, with_progress};
+use crate::render::{grid, save_png_atomically};
 pub use xdog::{Xdog, ink_fraction};
 
 /// What a `sketch` run did.
@@ -47,6 +51,10 @@ pub fn run(args: &SketchArgs) -> anyhow::Result<()> {
         summary.mean_ink * 100.0,
         summary.skipped.len()
     );
+    if let Some(preview) = &args.preview {
+        write_preview(&args.input, &xdog, preview)?;
+        println!("preview: {}", preview.display());
+    }
     Ok(())
 }
 
@@ -93,6 +101,37 @@ pub fn sketch_folder(input: &Path, output: &Path, xdog: &Xdog) -> anyhow::Result
     }
     summary.mean_ink = ink / summary.written.max(1) as f64;
     Ok(summary)
+}
+
+/// Faces shown by `--preview`: two rows of eight, each above its sketch.
+const PREVIEW_FACES: usize = 16;
+const PREVIEW_COLUMNS: usize = 8;
+const PREVIEW_SIDE: u32 = 64;
+
+/// A grid of the first readable faces under `input` (name order), each row of faces followed
+/// by a row of their sketches: what the parameters do, before sketching a whole set.
+pub fn write_preview(input: &Path, xdog: &Xdog, out: &Path) -> anyhow::Result<()> {
+    let faces: Vec<RgbImage> = list_files(input)?
+        .iter()
+        .filter_map(|file| decode(file).ok())
+        .take(PREVIEW_FACES)
+        .map(|face| imageops::resize(&face, PREVIEW_SIDE, PREVIEW_SIDE, FilterType::Triangle))
+        .collect();
+    anyhow::ensure!(
+        !faces.is_empty(),
+        "no readable image in {}",
+        input.display()
+    );
+    let mut tiles = Vec::new();
+    for row in faces.chunks(PREVIEW_COLUMNS) {
+        tiles.extend(row.iter().map(|face| face.as_raw().clone()));
+        tiles.extend(row.iter().map(|face| {
+            DynamicImage::ImageLuma8(xdog.sketch(face))
+                .to_rgb8()
+                .into_raw()
+        }));
+    }
+    save_png_atomically(&grid(&tiles, PREVIEW_SIDE as usize, PREVIEW_COLUMNS), out)
 }
 
 /// `output` + the file's path under `input`, as PNG.
