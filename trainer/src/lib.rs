@@ -2,6 +2,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod checkpoint;
 pub mod cli;
 pub mod data;
 pub mod export;
