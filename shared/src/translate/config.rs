@@ -16,8 +16,9 @@ pub struct TranslatorConfig {
     /// Channels of the output.
     #[config(default = 3)]
     pub output_channels: usize,
-    /// Length of the colour code fed to every encoder stage (0 = a deterministic generator).
-    #[config(default = 8)]
+    /// Length of the colour code fed to every encoder stage: `CODE_SIZE` (27) for the
+    /// sketch-to-face direction, 0 for a generator without one (CycleGAN's face-to-sketch).
+    #[config(default = 27)]
     pub code_size: usize,
     /// Channels of the U-Net's first stage (doubled at each later stage up to `max_width`).
     #[config(default = 32)]

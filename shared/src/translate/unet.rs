@@ -158,7 +158,7 @@ mod tests {
                 .with_max_width(16);
             let unet = config.init_unet(&device);
             let sketch = Tensor::<4>::ones([2, 1, size, size], &device);
-            let code = Tensor::<2>::zeros([2, 8], &device);
+            let code = Tensor::<2>::zeros([2, 27], &device);
             let face = unet.forward(sketch, code);
             assert_eq!(face.dims(), [2, 3, size, size]);
             let values = face.into_data().try_to_vec::<f32>().unwrap();
@@ -189,8 +189,8 @@ mod tests {
             burn::tensor::Distribution::Uniform(-1.0, 1.0),
             &device,
         );
-        let a = unet.forward(sketch.clone(), Tensor::zeros([1, 8], &device));
-        let b = unet.forward(sketch, Tensor::ones([1, 8], &device));
+        let a = unet.forward(sketch.clone(), Tensor::zeros([1, 27], &device));
+        let b = unet.forward(sketch, Tensor::ones([1, 27], &device));
         let difference = (a - b).abs().max().into_scalar::<f32>();
         assert!(difference > 1e-4, "difference {difference}");
     }
