@@ -37,6 +37,15 @@ pub enum Command {
     Bench(BenchArgs),
 }
 
+/// The model `facegan train` trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrainModel {
+    /// DCGAN: faces from random latents (the page's face generator).
+    Dcgan,
+    /// pix2pix: faces from sketches, trained on sketch/face pairs of the same name.
+    Pix2pix,
+}
+
 /// How the discriminator's targets are softened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -51,9 +60,28 @@ pub enum LabelSmoothing {
 
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
-    /// Folder of training images, searched recursively (jpg, png, webp, bmp, gif).
+    /// What to train: a DCGAN face generator, or a sketch-to-face translator.
+    #[arg(long, value_enum, default_value_t = TrainModel::Dcgan)]
+    pub model: TrainModel,
+    /// Folder of training images, searched recursively (jpg, png, webp, bmp, gif); the target
+    /// faces for pix2pix.
     #[arg(long)]
     pub data: PathBuf,
+    /// pix2pix: folder of sketches named like the faces in --data (see `facegan sketch`).
+    #[arg(long)]
+    pub sketches: Option<PathBuf>,
+    /// pix2pix: weight of the L1 distance to the target against the adversarial loss.
+    #[arg(long, default_value_t = 100.0)]
+    pub l1_weight: f32,
+    /// pix2pix: channels of the U-Net's first stage (doubled per stage up to --unet-max-width).
+    #[arg(long, default_value_t = 32)]
+    pub unet_width: usize,
+    /// pix2pix: widest U-Net stage.
+    #[arg(long, default_value_t = 96)]
+    pub unet_max_width: usize,
+    /// pix2pix: channels of the PatchGAN discriminator's first stage.
+    #[arg(long, default_value_t = 32)]
+    pub patch_width: usize,
     /// Run folder: config, log.csv, samples/, progress.gif and checkpoints go here.
     #[arg(long)]
     pub out: PathBuf,

@@ -11,3 +11,4 @@ pub mod prepare;
 pub mod render;
 pub mod sketch;
 pub mod train;
+pub mod translate;

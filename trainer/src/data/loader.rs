@@ -83,22 +83,17 @@ pub fn load_folder(
     if max_images > 0 {
         files.truncate(max_images);
     }
-    let progress = ProgressBar::new(files.len() as u64).with_style(
-        ProgressStyle::with_template("decoding {bar:40} {pos}/{len} images ({per_sec}, {eta})")
-            .expect("valid template"),
-    );
-    let decoded: Vec<Result<Vec<u8>, Skipped>> = files
-        .par_iter()
-        .map(|path| {
-            let result = decode_square(path, size).map_err(|error| Skipped {
-                path: path.clone(),
-                reason: format!("{error:#}"),
-            });
-            progress.inc(1);
-            result
-        })
-        .collect();
-    progress.finish_and_clear();
+    load_files(&files, size, dir)
+}
+
+/// Decodes (in parallel) `files` into a square `size` x `size` set, in the given order; files
+/// that fail to decode are skipped and returned. `dir` names the set in errors.
+pub fn load_files(
+    files: &[PathBuf],
+    size: usize,
+    dir: &Path,
+) -> anyhow::Result<(ImageSet, Vec<Skipped>)> {
+    let decoded = decode_files(files, size);
 
     let mut pixels = Vec::with_capacity(files.len() * size * size * 3);
     let mut skipped = Vec::new();
@@ -118,6 +113,28 @@ pub fn load_folder(
         );
     }
     Ok((ImageSet { size, pixels }, skipped))
+}
+
+/// Decodes (in parallel, with a progress bar) each of `files` into `size` x `size` RGB8, or
+/// why it could not be used; one result per file, in order.
+pub fn decode_files(files: &[PathBuf], size: usize) -> Vec<Result<Vec<u8>, Skipped>> {
+    let progress = ProgressBar::new(files.len() as u64).with_style(
+        ProgressStyle::with_template("decoding {bar:40} {pos}/{len} images ({per_sec}, {eta})")
+            .expect("valid template"),
+    );
+    let decoded: Vec<Result<Vec<u8>, Skipped>> = files
+        .par_iter()
+        .map(|path| {
+            let result = decode_square(path, size).map_err(|error| Skipped {
+                path: path.clone(),
+                reason: format!("{error:#}"),
+            });
+            progress.inc(1);
+            result
+        })
+        .collect();
+    progress.finish_and_clear();
+    decoded
 }
 
 /// Decodes one file, centre-crops it to a square and resizes it with Lanczos3.

@@ -4,4 +4,6 @@ mod batch;
 mod loader;
 
 pub use batch::batch_tensor;
-pub use loader::{IMAGE_EXTENSIONS, ImageSet, Skipped, find_images, load_folder};
+pub use loader::{
+    IMAGE_EXTENSIONS, ImageSet, Skipped, decode_files, find_images, load_files, load_folder,
+};

@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::Context;
 
 pub const LOG_FILE: &str = "log.csv";
+/// The DCGAN log's columns; other modes name their own (see [`StepLog::open_with_header`]).
 const HEADER: &str = "step,epoch,batch,batches,elapsed_s,d_loss,g_loss,d_x,d_g_z";
 
 /// One line of `log.csv`: what a step did. `epoch` and `batch` are 1-based as printed.
@@ -61,6 +62,15 @@ impl StepLog {
     /// Opens the log of a run; when resuming after `keep_up_to_step`, rows past that step
     /// (written after the checkpoint being resumed) are dropped so the log stays consistent.
     pub fn open(path: &Path, keep_up_to_step: u64) -> anyhow::Result<Self> {
+        Self::open_with_header(path, HEADER, keep_up_to_step)
+    }
+
+    /// [`StepLog::open`] for a log of other columns; the first column must be the step.
+    pub fn open_with_header(
+        path: &Path,
+        header: &str,
+        keep_up_to_step: u64,
+    ) -> anyhow::Result<Self> {
         let kept: Vec<String> = if path.exists() {
             let file =
                 File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -68,7 +78,10 @@ impl StepLog {
                 .lines()
                 .skip(1)
                 .map_while(Result::ok)
-                .filter(|line| StepRow::parse(line).is_some_and(|row| row.step <= keep_up_to_step))
+                .filter(|line| {
+                    let step = line.split(',').next().and_then(|s| s.parse::<u64>().ok());
+                    step.is_some_and(|step| step <= keep_up_to_step)
+                })
                 .collect()
         } else {
             Vec::new()
@@ -76,7 +89,7 @@ impl StepLog {
         let temporary = path.with_extension("csv.tmp");
         {
             let mut out = BufWriter::new(File::create(&temporary)?);
-            writeln!(out, "{HEADER}")?;
+            writeln!(out, "{header}")?;
             for line in kept {
                 writeln!(out, "{line}")?;
             }
@@ -86,6 +99,12 @@ impl StepLog {
         Ok(Self {
             writer: BufWriter::new(file),
         })
+    }
+
+    /// Appends one pre-formatted line.
+    pub fn write_line(&mut self, line: &str) -> std::io::Result<()> {
+        writeln!(self.writer, "{line}")?;
+        self.writer.flush()
     }
 
     pub fn write(&mut self, row: &StepRow) -> std::io::Result<()> {
@@ -111,4 +130,15 @@ pub fn read_log(path: &Path) -> anyhow::Result<Vec<StepRow>> {
     let text =
         fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(text.lines().skip(1).filter_map(StepRow::parse).collect())
+}
+
+/// Reads every row of a `log.csv` of any columns, as its fields.
+pub fn read_log_rows(path: &Path) -> anyhow::Result<Vec<Vec<String>>> {
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(text
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').map(str::to_owned).collect())
+        .collect())
 }

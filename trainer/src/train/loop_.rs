@@ -211,7 +211,7 @@ pub fn train(
             }
         }
         let faces = render_faces(gan.sample_generator(), sample_z.clone(), size)?;
-        write_epoch_samples(&faces, size, run_dir, epoch + 1)?;
+        write_epoch_samples(&faces, size, 8, run_dir, epoch + 1)?;
         let spread = mean_pairwise_distance(&faces);
         let ratio = diversity::record(run_dir, epoch + 1, spread, real_spread)?;
         if ratio < COLLAPSE_RATIO {
@@ -438,7 +438,7 @@ fn write_config(config: &TrainConfig, run_dir: &Path) -> anyhow::Result<()> {
 
 /// The visiting order of an epoch depends only on (seed, epoch), so a resumed run sees the
 /// same batches it would have seen without stopping.
-fn epoch_order(seed: u64, epoch: usize, len: usize) -> Vec<usize> {
+pub(crate) fn epoch_order(seed: u64, epoch: usize, len: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..len).collect();
     let mut rng = SplitMix64::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ epoch as u64);
     rng.shuffle(&mut order);
@@ -455,14 +455,14 @@ fn vector(values: Vec<f32>, device: &Device) -> Tensor<1> {
     Tensor::from_data(TensorData::new(values, [n]), device)
 }
 
-fn step_progress_bar() -> ProgressBar {
+pub(crate) fn step_progress_bar() -> ProgressBar {
     ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
             .expect("valid template"),
     )
 }
 
-fn report_skipped(skipped: &[Skipped], used: usize) {
+pub(crate) fn report_skipped(skipped: &[Skipped], used: usize) {
     if skipped.is_empty() {
         return;
     }

@@ -13,20 +13,33 @@ pub mod samples;
 pub use config::{LabelConfig, TrainConfig};
 pub use diversity::{DIVERSITY_FILE, mean_pairwise_distance};
 pub use labels::LabelPolicy;
-pub use log::{LOG_FILE, StepRow, read_log};
+pub use log::{LOG_FILE, StepLog, StepRow, read_log, read_log_rows};
 pub use loop_::{Outcome, TrainSummary, train};
-pub(crate) use loop_::{fresh, latent_tensor};
+pub(crate) use loop_::{epoch_order, fresh, latent_tensor, report_skipped, step_progress_bar};
 pub use loss::bce_with_logits;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::backend;
-use crate::cli::TrainArgs;
+use crate::cli::{TrainArgs, TrainModel};
+use crate::translate::{TranslateConfig, TranslateMode, train_translator};
+
+/// What `facegan train` was asked to train.
+enum Job {
+    Faces(TrainConfig),
+    Translation(TranslateConfig),
+}
 
 /// Entry point of `facegan train`: Ctrl-C asks the loop to checkpoint and stop.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    let config = TrainConfig::from_args(args)?;
+    // Configs are checked before any backend starts, so a bad flag fails fast.
+    let job = match args.model {
+        TrainModel::Dcgan => Job::Faces(TrainConfig::from_args(args)?),
+        TrainModel::Pix2pix => {
+            Job::Translation(TranslateConfig::from_args(args, TranslateMode::Pix2Pix)?)
+        }
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let handler_flag = Arc::clone(&stop);
     ctrlc::set_handler(move || {
@@ -38,7 +51,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     })?;
     let selected = backend::select(args.backend)?;
     ::log::info!("backend: {}", selected.name);
-    let summary = train(&config, &args.out, &selected.device, &stop)?;
+    let summary = match job {
+        Job::Faces(config) => train(&config, &args.out, &selected.device, &stop)?,
+        Job::Translation(config) => train_translator(&config, &args.out, &selected.device, &stop)?,
+    };
     match summary.outcome {
         Outcome::Finished => ::log::info!(
             "finished {} epochs ({} steps); run `facegan export {}` for the web weights",

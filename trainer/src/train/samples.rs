@@ -28,17 +28,18 @@ pub fn render_faces(
     Ok(nchw_to_rgb8(&values, size))
 }
 
-/// Writes `samples/epoch_NNN.png` (`epoch` 1-based) and refreshes `progress.gif` from all
+/// Writes `samples/epoch_NNN.png` (`epoch` 1-based; images in rows of `columns`) and refreshes `progress.gif` from all
 /// sample grids written so far.
 pub fn write_epoch_samples(
     faces: &[Vec<u8>],
     size: usize,
+    columns: usize,
     run_dir: &Path,
     epoch: usize,
 ) -> anyhow::Result<()> {
     let samples = run_dir.join("samples");
     std::fs::create_dir_all(&samples)?;
-    let picture = grid(faces, size, 8);
+    let picture = grid(faces, size, columns);
     save_png_atomically(&picture, &samples.join(format!("epoch_{epoch:03}.png")))?;
 
     let mut frames = Vec::new();
