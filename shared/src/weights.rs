@@ -7,11 +7,14 @@
 //! | 8     | magic `FACEGANW`                                                        |
 //! | 4     | format version, `u32` (currently 2; version 1 files still load)         |
 //! | 4     | header length `h`, `u32`                                                |
-//! | h     | JSON header: architecture, [`DcganConfig`], tensor names, shapes, encodings |
+//! | h     | JSON header: architecture, its config, tensor names, shapes, encodings    |
 //! | rest  | every tensor in header order, row-major, in its [`Encoding`]            |
 //!
-//! Loading rebuilds the generator from the header's config and refuses any difference in
-//! version, architecture, tensor list, shape or byte length, naming expected and found values.
+//! Two architectures live in such files: the DCGAN generator (`dcgan-generator`, config
+//! [`DcganConfig`]) and the sketch-to-face U-Net (`unet-translator`, config
+//! [`TranslatorConfig`], plus the palette of colour codes its seeds pick from). Loading rebuilds
+//! the network from the header's config and refuses any difference in version, architecture,
+//! tensor list, shape or byte length, naming expected and found values.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -19,13 +22,15 @@ use half::f16;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
-use crate::{ConfigError, DcganConfig, Generator};
+use crate::translate::CODE_SIZE;
+use crate::{ConfigError, DcganConfig, Generator, TranslatorConfig, UNet};
 
 pub const MAGIC: &[u8; 8] = b"FACEGANW";
 pub const FORMAT_VERSION: u32 = 2;
 /// Version 1: every tensor f16, no `encoding` field.
 const FIRST_VERSION: u32 = 1;
 pub const ARCHITECTURE: &str = "dcgan-generator";
+pub const TRANSLATOR_ARCHITECTURE: &str = "unet-translator";
 const PREAMBLE: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +61,8 @@ pub enum WeightsError {
         found_name: String,
         found_shape: Vec<usize>,
     },
+    #[error("the palette has a code of {found} values where {expected} are expected")]
+    Palette { expected: usize, found: usize },
     #[error("weights were trained for {found:?}, expected {expected:?}")]
     Mismatch {
         expected: Box<DcganConfig>,
@@ -124,8 +131,12 @@ impl TensorEntry {
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
     architecture: String,
-    config: DcganConfig,
+    /// The architecture's config ([`DcganConfig`] or [`TranslatorConfig`]).
+    config: serde_json::Value,
     tensors: Vec<TensorEntry>,
+    /// Translators only: colour codes of real faces as bytes (see `translate/colour_code.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    palette: Vec<Vec<u8>>,
 }
 
 /// Serialises a generator (weights and BatchNorm running statistics) to `.fgw` bytes, all f16.
@@ -139,8 +150,31 @@ pub fn save_generator_as(
     config: &DcganConfig,
     precision: Precision,
 ) -> Vec<u8> {
+    let config = serde_json::to_value(config).expect("config serialises");
+    write_file(ARCHITECTURE, config, Vec::new(), generator, precision)
+}
+
+/// Serialises a sketch-to-face U-Net with its palette: one colour code per entry, as the
+/// bytes `colour_code` was computed from (`CODE_SIZE` each).
+pub fn save_translator_as(
+    unet: &UNet,
+    config: &TranslatorConfig,
+    palette: Vec<Vec<u8>>,
+    precision: Precision,
+) -> Vec<u8> {
+    let config = serde_json::to_value(config).expect("config serialises");
+    write_file(TRANSLATOR_ARCHITECTURE, config, palette, unet, precision)
+}
+
+fn write_file<M: Module>(
+    architecture: &str,
+    config: serde_json::Value,
+    palette: Vec<Vec<u8>>,
+    module: &M,
+    precision: Precision,
+) -> Vec<u8> {
     let mut collector = Collector::default();
-    generator.visit(&mut collector);
+    module.visit(&mut collector);
     for entry in &mut collector.entries {
         entry.encoding = precision.encoding_for(&entry.shape);
     }
@@ -160,9 +194,10 @@ pub fn save_generator_as(
         }
     }
     let header = Header {
-        architecture: ARCHITECTURE.to_string(),
-        config: config.clone(),
+        architecture: architecture.to_string(),
+        config,
         tensors: collector.entries,
+        palette,
     };
     let header = serde_json::to_vec(&header).expect("header serialises");
     let mut bytes = Vec::with_capacity(PREAMBLE + header.len() + data.len());
@@ -217,9 +252,10 @@ fn decode(bytes: &[u8], encoding: Encoding, shape: &[usize]) -> Vec<f32> {
     }
 }
 
-/// Reads the config of a `.fgw` file without building anything.
+/// Reads the config of a `.fgw` generator file without building anything.
 pub fn read_config(bytes: &[u8]) -> Result<DcganConfig, WeightsError> {
-    Ok(parse_header(bytes)?.0.config)
+    let (header, _) = parse_header(bytes, ARCHITECTURE)?;
+    Ok(serde_json::from_value(header.config)?)
 }
 
 /// Rebuilds the generator stored in `.fgw` bytes on `device`.
@@ -227,12 +263,54 @@ pub fn load_generator(
     bytes: &[u8],
     device: &Device,
 ) -> Result<(Generator, DcganConfig), WeightsError> {
-    let (header, data_start) = parse_header(bytes)?;
-    header.config.validate()?;
-    let generator = header.config.init_generator(device);
+    let (header, data_start) = parse_header(bytes, ARCHITECTURE)?;
+    let config: DcganConfig = serde_json::from_value(header.config.clone())?;
+    config.validate()?;
+    let generator = load_tensors(
+        config.init_generator(device),
+        &header,
+        bytes,
+        data_start,
+        device,
+    )?;
+    Ok((generator, config))
+}
 
+/// A translator's palette: colour codes in the networks' [-1, 1] range.
+pub type Palette = Vec<[f32; CODE_SIZE]>;
+
+/// Rebuilds the sketch-to-face U-Net stored in `.fgw` bytes on `device`, with its palette.
+pub fn load_translator(
+    bytes: &[u8],
+    device: &Device,
+) -> Result<(UNet, TranslatorConfig, Palette), WeightsError> {
+    let (header, data_start) = parse_header(bytes, TRANSLATOR_ARCHITECTURE)?;
+    let config: TranslatorConfig = serde_json::from_value(header.config.clone())?;
+    config.validate()?;
+    let mut palette = Vec::with_capacity(header.palette.len());
+    for entry in &header.palette {
+        if entry.len() != CODE_SIZE {
+            return Err(WeightsError::Palette {
+                expected: CODE_SIZE,
+                found: entry.len(),
+            });
+        }
+        palette.push(std::array::from_fn(|i| crate::image::from_byte(entry[i])));
+    }
+    let unet = load_tensors(config.init_unet(device), &header, bytes, data_start, device)?;
+    Ok((unet, config, palette))
+}
+
+/// Checks the file's tensor list and length against `module` and loads its values into it.
+fn load_tensors<M: Module>(
+    module: M,
+    header: &Header,
+    bytes: &[u8],
+    data_start: usize,
+    device: &Device,
+) -> Result<M, WeightsError> {
     let mut expected = Collector::shapes_only();
-    generator.visit(&mut expected);
+    module.visit(&mut expected);
     if expected.entries.len() != header.tensors.len() {
         return Err(WeightsError::TensorCount {
             expected: expected.entries.len(),
@@ -280,7 +358,7 @@ pub fn load_generator(
         shapes: header.tensors.iter().map(|t| t.shape.clone()).collect(),
         device: device.clone(),
     };
-    Ok((generator.map(&mut loader), header.config))
+    Ok(module.map(&mut loader))
 }
 
 /// Like [`load_generator`], but refuses a file whose architecture is not `expected`.
@@ -299,7 +377,7 @@ pub fn load_generator_expecting(
     Ok(load_generator(bytes, device)?.0)
 }
 
-fn parse_header(bytes: &[u8]) -> Result<(Header, usize), WeightsError> {
+fn parse_header(bytes: &[u8], architecture: &str) -> Result<(Header, usize), WeightsError> {
     if bytes.len() < PREAMBLE {
         return Err(WeightsError::Truncated {
             expected: PREAMBLE,
@@ -328,9 +406,9 @@ fn parse_header(bytes: &[u8]) -> Result<(Header, usize), WeightsError> {
         });
     }
     let header: Header = serde_json::from_slice(&bytes[PREAMBLE..data_start])?;
-    if header.architecture != ARCHITECTURE {
+    if header.architecture != architecture {
         return Err(WeightsError::Architecture {
-            expected: ARCHITECTURE.to_string(),
+            expected: architecture.to_string(),
             found: header.architecture,
         });
     }

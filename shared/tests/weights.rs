@@ -205,3 +205,48 @@ fn refuses_wrong_architecture_and_tensor_shapes() {
         "{error}"
     );
 }
+
+#[test]
+fn translators_round_trip_with_their_palette_and_are_not_generators() {
+    use facegan_model::TranslatorConfig;
+    use facegan_model::translate::CODE_SIZE;
+    use facegan_model::weights::{load_translator, save_translator_as};
+
+    let device = Device::flex();
+    let config = TranslatorConfig::new()
+        .with_image_size(32)
+        .with_width(4)
+        .with_max_width(8);
+    let unet = config.init_unet(&device);
+    let palette: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i * 50; CODE_SIZE]).collect();
+    let run = |unet: &facegan_model::UNet| {
+        let sketch = Tensor::<4>::ones([1, 1, 32, 32], &device);
+        let code = Tensor::<2>::full([1, CODE_SIZE], 0.3, &device);
+        unet.forward(sketch, code)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    };
+    for precision in [Precision::Half, Precision::Int8] {
+        let bytes = save_translator_as(&unet, &config, palette.clone(), precision);
+        let (loaded, loaded_config, loaded_palette) = load_translator(&bytes, &device).unwrap();
+        assert_eq!(loaded_config, config);
+        assert_eq!(loaded_palette.len(), 5);
+        assert_eq!(loaded_palette[2], [100.0 / 127.5 - 1.0; CODE_SIZE]);
+        let worst = run(&unet)
+            .iter()
+            .zip(run(&loaded))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 0.02, "{precision:?}: worst difference {worst}");
+
+        let error = load_generator(&bytes, &device).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "wrong architecture: expected \"dcgan-generator\", found \"unet-translator\""
+        );
+        let truncated = &bytes[..bytes.len() - 1];
+        let error = load_translator(truncated, &device).unwrap_err().to_string();
+        assert!(error.contains("wrong length"), "{error}");
+    }
+}

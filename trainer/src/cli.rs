@@ -31,7 +31,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Generate faces from exported weights.
     Generate(GenerateArgs),
-    /// Export a run's generator as a compact `.fgw` file (f16 or int8) for the web page.
+    /// Export a run's generator (or sketch-to-face translator) as a compact `.fgw` file (f16 or
+    /// int8) for the web page.
     Export(ExportArgs),
     /// Measure training throughput and generator latency on the CPU backend.
     Bench(BenchArgs),

@@ -6,24 +6,38 @@ use anyhow::Context;
 use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
-use facegan_model::weights::{Precision, save_generator_as};
+use facegan_model::weights::{Precision, save_generator_as, save_translator_as};
 use facegan_model::{DcganConfig, Generator};
 
 use crate::cli::{ExportArgs, ExportPrecision, RunGenerator};
 use crate::train::checkpoint;
+use crate::translate::{load_translator, read_palette};
 
 pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
-    let (generator, config) = generator_of_run(&args.run_dir, args.from, &Device::flex())?;
+    let device = Device::flex();
     let precision = match args.precision {
         ExportPrecision::F16 => Precision::Half,
         ExportPrecision::Int8 => Precision::Int8,
     };
+    if let Some((unet, config)) = load_translator(&args.run_dir, &device)? {
+        let palette = read_palette(&args.run_dir)?;
+        let entries = palette.len();
+        let bytes = save_translator_as(&unet, &config, palette, precision);
+        write_atomically(&args.out, &bytes)?;
+        log::info!(
+            "wrote {} ({:?}, {:.2} MB, sketch-to-face U-Net of {} parameters, image size {}, \
+             palette of {entries} colour codes)",
+            args.out.display(),
+            args.precision,
+            bytes.len() as f64 / 1e6,
+            unet.num_params(),
+            config.image_size
+        );
+        return Ok(());
+    }
+    let (generator, config) = generator_of_run(&args.run_dir, args.from, &device)?;
     let bytes = save_generator_as(&generator, &config, precision);
-    let temporary = args.out.with_extension("fgw.tmp");
-    std::fs::write(&temporary, &bytes)
-        .with_context(|| format!("cannot write {}", temporary.display()))?;
-    std::fs::rename(&temporary, &args.out)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    write_atomically(&args.out, &bytes)?;
     log::info!(
         "wrote {} ({:?}, {:.2} MB, {} parameters, image size {}, latent {})",
         args.out.display(),
@@ -34,6 +48,13 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
         config.latent_size
     );
     Ok(())
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let temporary = path.with_extension("fgw.tmp");
+    std::fs::write(&temporary, bytes)
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The generator of the newest whole checkpoint in `run_dir`: its moving average of the

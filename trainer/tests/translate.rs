@@ -6,8 +6,11 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use burn::tensor::Device;
-use common::temp_dir;
+use common::{pixel_difference, temp_dir};
+use facegan_model::image::nchw_to_rgb8;
+use facegan_model::weights;
 use facegan_model::{SplitMix64, TranslatorConfig};
+use facegan_trainer::cli::{ExportArgs, ExportPrecision, RunGenerator};
 use facegan_trainer::train::{Outcome, read_log_rows};
 use facegan_trainer::translate::{
     TranslateConfig, TranslateMode, load_pairs, load_translator, train_translator,
@@ -110,6 +113,34 @@ fn pix2pix_moves_its_output_towards_the_targets_and_resumes() {
     println!("pix2pix L1 to the targets: {before:.1} after one step, {after:.1} after 30 epochs");
     // The stated margin: at least 40% closer to the targets (measured here: 24.4 -> 11.3).
     assert!(after < before * 0.6, "L1 {before:.1} -> {after:.1}");
+
+    // Export (int8, for the page) and load back: same faces within quantisation, and the
+    // palette of the run's faces.
+    let out = dir.path().join("sketch.fgw");
+    facegan_trainer::export::run(&ExportArgs {
+        run_dir: run.clone(),
+        out: out.clone(),
+        precision: ExportPrecision::Int8,
+        from: RunGenerator::Averaged,
+    })
+    .unwrap();
+    let (exported, exported_config, palette) =
+        weights::load_translator(&std::fs::read(&out).unwrap(), &device).unwrap();
+    let (trained, trained_config) = load_translator(&run, &device).unwrap().unwrap();
+    assert_eq!(exported_config, trained_config);
+    assert_eq!(palette.len(), PAIRS);
+    let (pairs, _) = load_pairs(&sketches, &faces, SIZE as usize, 0).unwrap();
+    let indices: Vec<usize> = (0..8).collect();
+    let faces_of = |unet: &facegan_model::UNet| {
+        let out = unet.forward(
+            pairs.sketch_batch(&indices, &device),
+            pairs.code_batch(&indices, &device),
+        );
+        nchw_to_rgb8(&out.into_data().try_to_vec::<f32>().unwrap(), SIZE as usize)
+    };
+    let (worst, mean) = pixel_difference(&faces_of(&trained), &faces_of(&exported));
+    println!("int8 export: worst pixel difference {worst}/255, mean {mean:.3}");
+    assert!(worst <= 12 && mean <= 1.5, "worst {worst}, mean {mean}");
 }
 
 #[test]

@@ -13,26 +13,31 @@ pub const CODE_GRID: usize = 3;
 /// Length of a colour code: an RGB mean per cell, in [-1, 1].
 pub const CODE_SIZE: usize = CODE_GRID * CODE_GRID * 3;
 
-/// The colour code of an RGB8 image of `size * size` pixels (row-major HWC).
-pub fn colour_code(rgb: &[u8], size: usize) -> [f32; CODE_SIZE] {
+/// The colour code of an RGB8 image of `size * size` pixels (row-major HWC), as mean colour
+/// bytes: the form palettes are stored in.
+pub fn colour_code_bytes(rgb: &[u8], size: usize) -> [u8; CODE_SIZE] {
     assert_eq!(rgb.len(), size * size * 3, "not a {size}x{size} RGB image");
-    let mut sums = [0f64; CODE_SIZE];
-    let mut counts = [0usize; CODE_GRID * CODE_GRID];
+    let mut sums = [0u64; CODE_SIZE];
+    let mut counts = [0u64; CODE_GRID * CODE_GRID];
     for y in 0..size {
         for x in 0..size {
             let cell = (y * CODE_GRID / size) * CODE_GRID + x * CODE_GRID / size;
             counts[cell] += 1;
             for channel in 0..3 {
-                sums[cell * 3 + channel] += f64::from(rgb[(y * size + x) * 3 + channel]);
+                sums[cell * 3 + channel] += u64::from(rgb[(y * size + x) * 3 + channel]);
             }
         }
     }
-    let mut code = [0f32; CODE_SIZE];
-    for (index, value) in code.iter_mut().enumerate() {
-        let mean = sums[index] / counts[index / 3] as f64;
-        *value = from_byte(mean.round() as u8);
-    }
-    code
+    std::array::from_fn(|index| {
+        let count = counts[index / 3];
+        // Rounded integer mean.
+        ((sums[index] + count / 2) / count) as u8
+    })
+}
+
+/// The colour code of an RGB8 image of `size * size` pixels, in the networks' [-1, 1] range.
+pub fn colour_code(rgb: &[u8], size: usize) -> [f32; CODE_SIZE] {
+    colour_code_bytes(rgb, size).map(from_byte)
 }
 
 /// The palette entry a seed picks: the same seed, the same colouring, on every platform.

@@ -8,7 +8,7 @@ mod config;
 mod patch_discriminator;
 mod unet;
 
-pub use colour_code::{CODE_GRID, CODE_SIZE, colour_code, palette_index};
+pub use colour_code::{CODE_GRID, CODE_SIZE, colour_code, colour_code_bytes, palette_index};
 pub use config::TranslatorConfig;
 pub use patch_discriminator::PatchDiscriminator;
 pub use unet::UNet;

@@ -9,4 +9,7 @@ mod run;
 
 pub use config::{TranslateConfig, TranslateMode};
 pub use data::{PairedSet, load_pairs};
-pub use run::{TRANSLATE_LOG_HEADER, TranslateCheckpoint, load_translator, train_translator};
+pub use run::{
+    PALETTE_FILE, TRANSLATE_LOG_HEADER, TranslateCheckpoint, load_translator, read_palette,
+    train_translator,
+};

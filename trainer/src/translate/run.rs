@@ -10,6 +10,7 @@ use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use facegan_model::image::nchw_to_rgb8;
+use facegan_model::translate::colour_code_bytes;
 use facegan_model::{TranslatorConfig, UNet};
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,10 @@ pub const TRANSLATE_LOG_HEADER: &str =
     "step,epoch,batch,batches,elapsed_s,d_loss,g_adversarial,l1,d_real,d_fake";
 /// Pairs shown in each epoch's sample grid (the first ones in name order).
 const SAMPLE_PAIRS: usize = 8;
+/// The colour codes a translator's seeds pick from, written when a run starts.
+pub const PALETTE_FILE: &str = "palette.json";
+/// Entries of the palette: enough for variety, small in the weights file (27 bytes each).
+const PALETTE_ENTRIES: usize = 256;
 
 /// Where a translation run stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,6 +180,7 @@ pub fn train_translator(
             steps: meta.step,
         });
     }
+    write_palette(run_dir, &pairs)?;
     let config_path = run_dir.join("config.json");
     std::fs::write(&config_path, serde_json::to_string_pretty(config)?)
         .with_context(|| format!("cannot write {}", config_path.display()))?;
@@ -288,6 +294,36 @@ pub fn train_translator(
         epochs_done: config.epochs,
         steps: meta.step,
     })
+}
+
+/// Writes the colour codes of faces spread evenly over the set, once per run.
+fn write_palette(run_dir: &Path, pairs: &PairedSet) -> anyhow::Result<()> {
+    let path = run_dir.join(PALETTE_FILE);
+    if path.exists() {
+        return Ok(());
+    }
+    let step = (pairs.len() / PALETTE_ENTRIES).max(1);
+    let palette: Vec<Vec<u8>> = (0..pairs.len())
+        .step_by(step)
+        .take(PALETTE_ENTRIES)
+        .map(|index| colour_code_bytes(pairs.faces.image(index), pairs.faces.size).to_vec())
+        .collect();
+    let temporary = path.with_extension("json.tmp");
+    std::fs::write(&temporary, serde_json::to_string(&palette)?)
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, &path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The palette a translation run wrote when it started.
+pub fn read_palette(run_dir: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
+    let path = run_dir.join(PALETTE_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {}, which the run writes when it starts",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a palette", path.display()))
 }
 
 fn describe_pairing(pairs: &PairedSet, report: &PairingReport) {
