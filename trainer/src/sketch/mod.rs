@@ -13,7 +13,8 @@ use image::imageops::{self, FilterType};
 use image::{DynamicImage, RgbImage};
 
 use crate::cli::SketchArgs;
-use crate::prepare::{SkippedFile, decode, list_files, with_progress};
+use crate::data::find_images;
+use crate::prepare::{SkippedFile, decode, with_progress};
 use crate::render::{grid, save_png_atomically};
 pub use xdog::{Xdog, ink_fraction};
 
@@ -58,10 +59,11 @@ pub fn run(args: &SketchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sketches every image under `input` into `output`, keeping relative paths.
+/// Sketches every image under `input` (by extension, as training reads them: a prepared
+/// folder's report is not an image) into `output`, keeping relative paths.
 pub fn sketch_folder(input: &Path, output: &Path, xdog: &Xdog) -> anyhow::Result<SketchSummary> {
     xdog.validate()?;
-    let files = list_files(input)?;
+    let files = find_images(input)?;
     std::fs::create_dir_all(output)
         .with_context(|| format!("cannot create {}", output.display()))?;
     let results: Vec<anyhow::Result<Result<f64, SkippedFile>>> =
@@ -111,7 +113,7 @@ const PREVIEW_SIDE: u32 = 64;
 /// A grid of the first readable faces under `input` (name order), each row of faces followed
 /// by a row of their sketches: what the parameters do, before sketching a whole set.
 pub fn write_preview(input: &Path, xdog: &Xdog, out: &Path) -> anyhow::Result<()> {
-    let faces: Vec<RgbImage> = list_files(input)?
+    let faces: Vec<RgbImage> = find_images(input)?
         .iter()
         .filter_map(|file| decode(file).ok())
         .take(PREVIEW_FACES)
