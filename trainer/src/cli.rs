@@ -45,6 +45,8 @@ pub enum TrainModel {
     Dcgan,
     /// pix2pix: faces from sketches, trained on sketch/face pairs of the same name.
     Pix2pix,
+    /// CycleGAN: faces from sketches, trained on unpaired folders of sketches and faces.
+    Cyclegan,
 }
 
 /// How the discriminator's targets are softened.
@@ -68,19 +70,26 @@ pub struct TrainArgs {
     /// faces for pix2pix.
     #[arg(long)]
     pub data: PathBuf,
-    /// pix2pix: folder of sketches named like the faces in --data (see `facegan sketch`).
+    /// pix2pix/CycleGAN: folder of sketches (see `facegan sketch`); for pix2pix named like the
+    /// faces in --data.
     #[arg(long)]
     pub sketches: Option<PathBuf>,
     /// pix2pix: weight of the L1 distance to the target against the adversarial loss.
     #[arg(long, default_value_t = 100.0)]
     pub l1_weight: f32,
-    /// pix2pix: channels of the U-Net's first stage (doubled per stage up to --unet-max-width).
+    /// CycleGAN: weight of each cycle's L1 distance.
+    #[arg(long, default_value_t = 10.0)]
+    pub cycle_weight: f32,
+    /// CycleGAN: weight of the identity losses, relative to --cycle-weight.
+    #[arg(long, default_value_t = 0.5)]
+    pub identity_weight: f32,
+    /// pix2pix/CycleGAN: channels of the U-Net's first stage (doubled per stage up to --unet-max-width).
     #[arg(long, default_value_t = 32)]
     pub unet_width: usize,
-    /// pix2pix: widest U-Net stage.
+    /// pix2pix/CycleGAN: widest U-Net stage.
     #[arg(long, default_value_t = 96)]
     pub unet_max_width: usize,
-    /// pix2pix: channels of the PatchGAN discriminator's first stage.
+    /// pix2pix/CycleGAN: channels of the PatchGAN discriminators' first stage.
     #[arg(long, default_value_t = 32)]
     pub patch_width: usize,
     /// Run folder: config, log.csv, samples/, progress.gif and checkpoints go here.

@@ -98,12 +98,27 @@ impl TranslatorConfig {
 impl UNet {
     /// `[n, input, s, s]`, `[n, code]` -> `[n, output, s, s]`
     pub fn forward(&self, input: Tensor<4>, code: Tensor<2>) -> Tensor<4> {
+        assert!(
+            self.code_size > 0,
+            "this U-Net takes no colour code: use forward_plain"
+        );
+        self.forward_with(input, Some(code))
+    }
+
+    /// `[n, input, s, s]` -> `[n, output, s, s]`, for a U-Net without a colour code (CycleGAN's
+    /// face-to-sketch direction).
+    pub fn forward_plain(&self, input: Tensor<4>) -> Tensor<4> {
+        assert_eq!(self.code_size, 0, "this U-Net needs a colour code");
+        self.forward_with(input, None)
+    }
+
+    fn forward_with(&self, input: Tensor<4>, code: Option<Tensor<2>>) -> Tensor<4> {
         let mut skips = Vec::with_capacity(self.down.len());
         let mut x = input;
         // [n, in, s, s] -> [n, w, s/2, s/2] -> [n, 2w, s/4, s/4] -> ... -> [n, w_max, 1, 1]
         for stage in &self.down {
             let [n, _, h, w] = x.dims();
-            let x_in = if self.code_size > 0 {
+            let x_in = if let Some(code) = &code {
                 // [n, code] -> [n, code, h, w], joined to the features along channels
                 let tiled = code.clone().reshape([n, self.code_size, 1, 1]).expand([
                     n,

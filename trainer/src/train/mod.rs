@@ -39,6 +39,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         TrainModel::Pix2pix => {
             Job::Translation(TranslateConfig::from_args(args, TranslateMode::Pix2Pix)?)
         }
+        TrainModel::Cyclegan => {
+            Job::Translation(TranslateConfig::from_args(args, TranslateMode::CycleGan)?)
+        }
     };
     let stop = Arc::new(AtomicBool::new(false));
     let handler_flag = Arc::clone(&stop);

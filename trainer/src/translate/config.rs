@@ -13,6 +13,8 @@ use crate::cli::TrainArgs;
 pub enum TranslateMode {
     /// Paired sketches and faces: U-Net + conditional PatchGAN, L1 + adversarial.
     Pix2Pix,
+    /// Unpaired sketches and faces: two U-Nets, two PatchGANs, cycle and identity losses.
+    CycleGan,
 }
 
 /// A translation run's full configuration, saved as `RUN_DIR/config.json`.
@@ -33,6 +35,10 @@ pub struct TranslateConfig {
     pub beta2: f32,
     /// Weight of the L1 distance to the target against the adversarial loss (pix2pix: 100).
     pub l1_weight: f32,
+    /// CycleGAN: weight of each cycle's L1 (the paper's lambda, 10).
+    pub cycle_weight: f32,
+    /// CycleGAN: weight of the identity losses relative to the cycle weight (0.5).
+    pub identity_weight: f32,
     pub checkpoint_every: usize,
     pub max_images: usize,
     /// Test hook, never set by users (hidden flag).
@@ -63,6 +69,8 @@ impl TranslateConfig {
             beta1: 0.5,
             beta2: 0.999,
             l1_weight: 100.0,
+            cycle_weight: 10.0,
+            identity_weight: 0.5,
             checkpoint_every: 0,
             max_images: 0,
             inject_nan_at_step: None,
@@ -70,10 +78,9 @@ impl TranslateConfig {
     }
 
     pub fn from_args(args: &TrainArgs, mode: TranslateMode) -> anyhow::Result<Self> {
-        let sketches = args
-            .sketches
-            .clone()
-            .context("--model pix2pix needs --sketches DIR (make one with `facegan sketch`)")?;
+        let sketches = args.sketches.clone().context(
+            "--model pix2pix and cyclegan need --sketches DIR (make one with `facegan sketch`)",
+        )?;
         let model = TranslatorConfig::new()
             .with_image_size(args.image_size)
             .with_input_channels(1)
@@ -82,7 +89,8 @@ impl TranslateConfig {
             .with_width(args.unet_width)
             .with_max_width(args.unet_max_width)
             .with_discriminator_width(args.patch_width)
-            .with_conditional(true);
+            // pix2pix's discriminator judges (sketch, face) pairs; CycleGAN's see one domain.
+            .with_conditional(mode == TranslateMode::Pix2Pix);
         let config = Self {
             seed: args.seed,
             generator_lr: args.generator_lr,
@@ -90,6 +98,8 @@ impl TranslateConfig {
             beta1: args.beta1,
             beta2: args.beta2,
             l1_weight: args.l1_weight,
+            cycle_weight: args.cycle_weight,
+            identity_weight: args.identity_weight,
             checkpoint_every: args.checkpoint_every,
             max_images: args.max_images,
             inject_nan_at_step: args.inject_nan_at_step,
@@ -112,11 +122,16 @@ impl TranslateConfig {
             .context("invalid --image-size or U-Net/PatchGAN width")?;
         ensure!(self.epochs >= 1, "--epochs must be at least 1");
         ensure!(self.batch_size >= 1, "--batch-size must be at least 1");
-        ensure!(
-            self.l1_weight >= 0.0 && self.l1_weight.is_finite(),
-            "--l1-weight must be a non-negative number, found {}",
-            self.l1_weight
-        );
+        for (name, weight) in [
+            ("l1-weight", self.l1_weight),
+            ("cycle-weight", self.cycle_weight),
+            ("identity-weight", self.identity_weight),
+        ] {
+            ensure!(
+                weight >= 0.0 && weight.is_finite(),
+                "--{name} must be a non-negative number, found {weight}"
+            );
+        }
         for (name, lr) in [
             ("generator-lr", self.generator_lr),
             ("discriminator-lr", self.discriminator_lr),

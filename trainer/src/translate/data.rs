@@ -1,4 +1,5 @@
-//! Paired data for pix2pix: each sketch with the face of the same name.
+//! Training data of the translators: for pix2pix each sketch with the face of the same name,
+//! for CycleGAN two unrelated folders.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,24 +9,30 @@ use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::image::from_byte;
 use facegan_model::translate::{CODE_SIZE, colour_code};
 
-use crate::data::{ImageSet, Skipped, decode_files, find_images};
+use crate::data::{ImageSet, Skipped, decode_files, find_images, load_folder};
 
-/// Sketches and faces, index `i` of one paired with index `i` of the other.
+/// Sketches and faces: when paired, index `i` of one goes with index `i` of the other.
 #[derive(Debug)]
-pub struct PairedSet {
+pub struct TranslationSet {
     pub sketches: ImageSet,
     pub faces: ImageSet,
-    /// The pairs' names (path under the folder, without extension), in order.
+    /// The pairs' names (path under the folder, without extension), in order; empty when the
+    /// two folders are unpaired.
     pub names: Vec<String>,
 }
 
-impl PairedSet {
+impl TranslationSet {
+    pub fn is_paired(&self) -> bool {
+        !self.names.is_empty()
+    }
+
+    /// Pairs, or the smaller of the two domains when unpaired: the images one epoch uses.
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.sketches.len().min(self.faces.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.len() == 0
     }
 
     /// `[n, 1, s, s]` sketches in [-1, 1] (the grey level of the stored RGB).
@@ -79,6 +86,30 @@ fn pair_key(root: &Path, file: &Path) -> String {
         .join("/")
 }
 
+/// Loads the two folders for CycleGAN, unpaired; `max_images` (0 = all) caps each.
+pub fn load_unpaired(
+    sketches: &Path,
+    faces: &Path,
+    size: usize,
+    max_images: usize,
+) -> anyhow::Result<(TranslationSet, PairingReport)> {
+    let (sketch_set, mut skipped) = load_folder(sketches, size, max_images)?;
+    let (face_set, face_skipped) = load_folder(faces, size, max_images)?;
+    skipped.extend(face_skipped);
+    let set = TranslationSet {
+        sketches: sketch_set,
+        faces: face_set,
+        names: Vec::new(),
+    };
+    Ok((
+        set,
+        PairingReport {
+            skipped,
+            ..PairingReport::default()
+        },
+    ))
+}
+
 /// Loads every sketch under `sketches` with the face of the same name under `faces`, resized
 /// to `size`; `max_pairs` (0 = all) caps the pairs, in name order.
 pub fn load_pairs(
@@ -86,7 +117,7 @@ pub fn load_pairs(
     faces: &Path,
     size: usize,
     max_pairs: usize,
-) -> anyhow::Result<(PairedSet, PairingReport)> {
+) -> anyhow::Result<(TranslationSet, PairingReport)> {
     let face_files: BTreeMap<String, PathBuf> = find_images(faces)?
         .into_iter()
         .map(|file| (pair_key(faces, &file), file))
@@ -144,7 +175,7 @@ pub fn load_pairs(
             .map(|s| format!("{}: {}", s.path.display(), s.reason))
             .unwrap_or_default()
     );
-    let set = PairedSet {
+    let set = TranslationSet {
         sketches: ImageSet {
             size,
             pixels: sketch_pixels,

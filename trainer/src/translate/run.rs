@@ -8,15 +8,16 @@ use std::time::Instant;
 use anyhow::{Context, bail, ensure};
 use burn::module::Module;
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
+use burn::tensor::{Bytes, Device, Tensor};
 use facegan_model::image::nchw_to_rgb8;
 use facegan_model::translate::colour_code_bytes;
 use facegan_model::{TranslatorConfig, UNet};
 use serde::{Deserialize, Serialize};
 
 use super::data::PairingReport;
-use super::pix2pix::{Pix2Pix, adam};
-use super::{PairedSet, TranslateConfig, TranslateMode, load_pairs};
+use super::data::{TranslationSet, load_unpaired};
+use super::translator::{BatchIndices, Translator};
+use super::{TranslateConfig, TranslateMode, load_pairs};
 use crate::checkpoint::{self as file, CheckpointError, parse_header};
 use crate::train::samples::write_epoch_samples;
 use crate::train::{
@@ -39,49 +40,37 @@ pub struct TranslateMeta {
     pub epoch: usize,
     pub batch: usize,
     pub step: u64,
+    /// State of the run's random stream (CycleGAN's image pools).
+    #[serde(default)]
+    pub rng_state: u64,
     pub elapsed_s: f64,
     pub model: TranslatorConfig,
 }
 
-/// A pix2pix checkpoint: header, U-Net, PatchGAN, their Adam states.
+/// A translation checkpoint: the header, then the model's sections (see
+/// [`Translator::sections`]; the first is always the sketch-to-face U-Net).
 #[derive(Debug, Clone)]
 pub struct TranslateCheckpoint {
     pub meta: TranslateMeta,
-    pub generator: Vec<u8>,
-    pub discriminator: Vec<u8>,
-    pub generator_optimizer: Vec<u8>,
-    pub discriminator_optimizer: Vec<u8>,
+    pub sections: Vec<Vec<u8>>,
 }
 
 impl TranslateCheckpoint {
     fn to_bytes(&self) -> Vec<u8> {
         let meta = serde_json::to_vec(&self.meta).expect("meta serialises");
-        file::encode(&[
-            &meta,
-            &self.generator,
-            &self.discriminator,
-            &self.generator_optimizer,
-            &self.discriminator_optimizer,
-        ])
+        let mut sections: Vec<&[u8]> = vec![&meta];
+        sections.extend(self.sections.iter().map(Vec::as_slice));
+        file::encode(&sections)
     }
 
     fn from_sections(sections: Vec<Vec<u8>>, path: &Path) -> Result<Self, CheckpointError> {
-        file::expect_sections(&sections, 5, path)?;
-        let mut sections = sections.into_iter();
-        let mut next = || sections.next().unwrap_or_default();
-        let meta: TranslateMeta = parse_header(&next(), path)?;
+        let meta: TranslateMeta = parse_header(&sections[0], path)?;
+        file::expect_sections(&sections, 1 + Translator::section_count(meta.mode), path)?;
         Ok(Self {
             meta,
-            generator: next(),
-            discriminator: next(),
-            generator_optimizer: next(),
-            discriminator_optimizer: next(),
+            sections: sections.into_iter().skip(1).collect(),
         })
     }
-}
-
-fn record(bytes: Vec<u8>) -> anyhow::Result<ModuleRecord> {
-    Ok(ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))?)
 }
 
 /// The sketch-to-face generator of the newest checkpoint in `run_dir`, if it is a translation
@@ -105,9 +94,10 @@ pub fn load_translator(
         return Ok(None);
     };
     let config = saved.meta.model;
+    let first = saved.sections.into_iter().next().unwrap_or_default();
     let generator = config
         .init_unet(device)
-        .try_load_record(record(saved.generator)?)
+        .try_load_record(ModuleRecord::from_bytes(Bytes::from_bytes_vec(first))?)
         .with_context(|| format!("cannot load the U-Net of {}", path.display()))?;
     Ok(Some((generator, config)))
 }
@@ -123,7 +113,11 @@ pub fn train_translator(
     config.validate()?;
     std::fs::create_dir_all(run_dir)
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
-    let (pairs, report) = load_pairs(
+    let load = match config.mode {
+        TranslateMode::Pix2Pix => load_pairs,
+        TranslateMode::CycleGan => load_unpaired,
+    };
+    let (pairs, report) = load(
         &config.sketches,
         &config.faces,
         config.model.image_size,
@@ -132,7 +126,7 @@ pub fn train_translator(
     describe_pairing(&pairs, &report);
     ensure!(
         pairs.len() >= config.batch_size,
-        "--batch-size {} is larger than the {} pairs of {} and {}",
+        "--batch-size {} is larger than the {} images per epoch of {} and {}",
         config.batch_size,
         pairs.len(),
         config.sketches.display(),
@@ -157,12 +151,13 @@ pub fn train_translator(
                 resumed
             }
             None => (
-                Pix2Pix::fresh(config, &train_device),
+                Translator::fresh(config, &train_device),
                 TranslateMeta {
                     mode: config.mode,
                     epoch: 0,
                     batch: 0,
                     step: 0,
+                    rng_state: 0,
                     elapsed_s: 0.0,
                     model: config.model.clone(),
                 },
@@ -193,18 +188,17 @@ pub fn train_translator(
     let started = Instant::now();
     let elapsed_before = meta.elapsed_s;
     for epoch in meta.epoch..config.epochs {
-        let order = epoch_order(config.seed, epoch, pairs.len());
+        let orders = EpochOrders::new(config.seed, epoch, &pairs);
         let first_batch = if epoch == meta.epoch { meta.batch } else { 0 };
         progress.set_length(batches as u64);
         progress.set_position(first_batch as u64);
         progress.set_prefix(format!("epoch {}/{}", epoch + 1, config.epochs));
         for batch in first_batch..batches {
-            let indices = &order[batch * config.batch_size..(batch + 1) * config.batch_size];
             let stats = model.step(
                 config,
-                pairs.sketch_batch(indices, &train_device),
-                pairs.face_batch(indices, &train_device),
-                pairs.code_batch(indices, &train_device),
+                &pairs,
+                &orders.batch(batch, config.batch_size),
+                &train_device,
                 config.inject_nan_at_step == Some(meta.step + 1),
             );
             meta.step += 1;
@@ -259,6 +253,7 @@ pub fn train_translator(
             progress.inc(1);
             meta.epoch = epoch;
             meta.batch = batch + 1;
+            meta.rng_state = model.rng_state();
             if stop.load(Ordering::SeqCst) {
                 save(run_dir, &model, &meta)?;
                 progress.abandon();
@@ -274,18 +269,23 @@ pub fn train_translator(
                 save(run_dir, &model, &meta)?;
             }
         }
-        let tiles = sample_tiles(&model.generator, &pairs, &sample_indices, device)?;
-        write_epoch_samples(&tiles, config.model.image_size, 3, run_dir, epoch + 1)?;
+        let (tiles, columns) = sample_tiles(&model, &pairs, &sample_indices, device)?;
+        write_epoch_samples(&tiles, config.model.image_size, columns, run_dir, epoch + 1)?;
         meta.epoch = epoch + 1;
         meta.batch = 0;
         save(run_dir, &model, &meta)?;
         progress.println(format!(
-            "epoch {}/{} done at step {} ({:.0}s): samples/epoch_{:03}.png (sketch | output | target)",
+            "epoch {}/{} done at step {} ({:.0}s): samples/epoch_{:03}.png ({})",
             epoch + 1,
             config.epochs,
             meta.step,
             meta.elapsed_s,
-            epoch + 1
+            epoch + 1,
+            match config.mode {
+                TranslateMode::Pix2Pix => "sketch | output | target",
+                TranslateMode::CycleGan =>
+                    "sketch | face | sketch again || face | sketch | face again",
+            }
         ));
     }
     progress.finish_and_clear();
@@ -297,7 +297,7 @@ pub fn train_translator(
 }
 
 /// Writes the colour codes of faces spread evenly over the set, once per run.
-fn write_palette(run_dir: &Path, pairs: &PairedSet) -> anyhow::Result<()> {
+fn write_palette(run_dir: &Path, pairs: &TranslationSet) -> anyhow::Result<()> {
     let path = run_dir.join(PALETTE_FILE);
     if path.exists() {
         return Ok(());
@@ -326,7 +326,7 @@ pub fn read_palette(run_dir: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
     serde_json::from_str(&text).with_context(|| format!("{} is not a palette", path.display()))
 }
 
-fn describe_pairing(pairs: &PairedSet, report: &PairingReport) {
+fn describe_pairing(pairs: &TranslationSet, report: &PairingReport) {
     log::info!("{} sketch/face pairs", pairs.len());
     if report.unmatched_sketches + report.unmatched_faces > 0 {
         log::warn!(
@@ -338,37 +338,107 @@ fn describe_pairing(pairs: &PairedSet, report: &PairingReport) {
     report_skipped(&report.skipped, pairs.len());
 }
 
-/// For each sample pair: the sketch (as grey RGB), the output for the target's colour code,
-/// and the target.
+/// The sample grid's tiles and columns. pix2pix, per pair: the sketch (as grey RGB), the
+/// output for the target's colour code, the target. CycleGAN, per row: a sketch, its face
+/// (coloured with the code of the face in the same row), the sketch drawn back from that face;
+/// then a face, its sketch, the face drawn back from that sketch. A collapsing face-to-sketch
+/// direction shows as blank middle tiles on the right.
 fn sample_tiles(
-    generator: &UNet,
-    pairs: &PairedSet,
+    model: &Translator,
+    pairs: &TranslationSet,
     indices: &[usize],
     device: &Device,
-) -> anyhow::Result<Vec<Vec<u8>>> {
+) -> anyhow::Result<(Vec<Vec<u8>>, usize)> {
     let device = device.clone().without_autodiff();
-    let generator = generator.valid();
+    let size = pairs.faces.size;
+    let rgb = |images: Tensor<4>| -> anyhow::Result<Vec<Vec<u8>>> {
+        let images = if images.dims()[1] == 1 {
+            images.repeat_dim(1, 3)
+        } else {
+            images
+        };
+        let values = images
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|error| anyhow::anyhow!("cannot read generated images: {error:?}"))?;
+        Ok(nchw_to_rgb8(&values, size))
+    };
+    let to_face = model.sketch_to_face().valid();
     let sketches = pairs.sketch_batch(indices, &device);
-    let outputs = generator.forward(sketches, pairs.code_batch(indices, &device));
-    let values = outputs
-        .into_data()
-        .try_to_vec::<f32>()
-        .map_err(|error| anyhow::anyhow!("cannot read generated faces: {error:?}"))?;
-    let outputs = nchw_to_rgb8(&values, pairs.faces.size);
-    let mut tiles = Vec::with_capacity(indices.len() * 3);
-    for (&index, output) in indices.iter().zip(outputs) {
-        tiles.push(pairs.sketches.image(index).to_vec());
-        tiles.push(output);
-        tiles.push(pairs.faces.image(index).to_vec());
+    let codes = pairs.code_batch(indices, &device);
+    let faces = to_face.forward(sketches.clone(), codes.clone());
+    let Some(to_sketch) = model.face_to_sketch().map(Module::valid) else {
+        let mut tiles = Vec::with_capacity(indices.len() * 3);
+        for (&index, output) in indices.iter().zip(rgb(faces)?) {
+            tiles.push(pairs.sketches.image(index).to_vec());
+            tiles.push(output);
+            tiles.push(pairs.faces.image(index).to_vec());
+        }
+        return Ok((tiles, 3));
+    };
+    let sketched_back = to_sketch.forward_plain(faces.clone());
+    let real_faces = pairs.face_batch(indices, &device);
+    let drawn = to_sketch.forward_plain(real_faces);
+    let faced_back = to_face.forward(drawn.clone(), codes);
+    let columns = [
+        rgb(sketches)?,
+        rgb(faces)?,
+        rgb(sketched_back)?,
+        indices
+            .iter()
+            .map(|&i| pairs.faces.image(i).to_vec())
+            .collect(),
+        rgb(drawn)?,
+        rgb(faced_back)?,
+    ];
+    let mut tiles = Vec::with_capacity(indices.len() * 6);
+    for row in 0..indices.len() {
+        tiles.extend(columns.iter().map(|column| column[row].clone()));
     }
-    Ok(tiles)
+    Ok((tiles, 6))
+}
+
+/// The image order of one epoch: shuffled sketches, and the faces in the same order when
+/// paired or in their own when not; CycleGAN's sketches take the colour codes of a third
+/// shuffle of the faces.
+struct EpochOrders {
+    sketches: Vec<usize>,
+    faces: Vec<usize>,
+    codes: Vec<usize>,
+}
+
+impl EpochOrders {
+    fn new(seed: u64, epoch: usize, data: &TranslationSet) -> Self {
+        let sketches = epoch_order(seed, epoch, data.sketches.len());
+        if data.is_paired() {
+            return Self {
+                faces: sketches.clone(),
+                codes: sketches.clone(),
+                sketches,
+            };
+        }
+        Self {
+            sketches,
+            faces: epoch_order(seed ^ 0xFACE, epoch, data.faces.len()),
+            codes: epoch_order(seed ^ 0xC0DE, epoch, data.faces.len()),
+        }
+    }
+
+    fn batch(&self, batch: usize, size: usize) -> BatchIndices<'_> {
+        let range = batch * size..(batch + 1) * size;
+        BatchIndices {
+            sketches: &self.sketches[range.clone()],
+            faces: &self.faces[range.clone()],
+            codes: &self.codes[range],
+        }
+    }
 }
 
 fn resume(
     config: &TranslateConfig,
     saved: TranslateCheckpoint,
     device: &Device,
-) -> anyhow::Result<(Pix2Pix, TranslateMeta)> {
+) -> anyhow::Result<(Translator, TranslateMeta)> {
     ensure!(
         saved.meta.model == config.model && saved.meta.mode == config.mode,
         "the run was trained as {:?} with {:?}, but this command asks for {:?} with {:?}; use \
@@ -378,32 +448,14 @@ fn resume(
         config.mode,
         config.model
     );
-    let model = Pix2Pix {
-        generator: config
-            .model
-            .init_unet(device)
-            .try_load_record(record(saved.generator)?)?,
-        discriminator: config
-            .model
-            .init_patch_discriminator(device)
-            .try_load_record(record(saved.discriminator)?)?,
-        generator_optimizer: adam(config)
-            .from_bytes(Bytes::from_bytes_vec(saved.generator_optimizer))?,
-        discriminator_optimizer: adam(config)
-            .from_bytes(Bytes::from_bytes_vec(saved.discriminator_optimizer))?,
-    };
+    let model = Translator::from_sections(config, saved.sections, saved.meta.rng_state, device)?;
     Ok((model, saved.meta))
 }
 
-fn save(run_dir: &Path, model: &Pix2Pix, meta: &TranslateMeta) -> anyhow::Result<()> {
-    let bytes =
-        |record: ModuleRecord| -> anyhow::Result<Vec<u8>> { Ok(record.into_bytes()?.to_vec()) };
+fn save(run_dir: &Path, model: &Translator, meta: &TranslateMeta) -> anyhow::Result<()> {
     let checkpoint = TranslateCheckpoint {
         meta: meta.clone(),
-        generator: bytes(model.generator.clone().into_record())?,
-        discriminator: bytes(model.discriminator.clone().into_record())?,
-        generator_optimizer: model.generator_optimizer.into_bytes()?.to_vec(),
-        discriminator_optimizer: model.discriminator_optimizer.into_bytes()?.to_vec(),
+        sections: model.sections()?,
     };
     file::save(run_dir, &checkpoint.to_bytes())
         .with_context(|| format!("cannot write a checkpoint in {}", run_dir.display()))
