@@ -31,6 +31,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Generate faces from exported weights.
     Generate(GenerateArgs),
+    /// Faces for a drawing from exported sketch-to-face weights, one colouring per seed.
+    Translate(TranslateArgs),
     /// Export a run's generator (or sketch-to-face translator) as a compact `.fgw` file (f16 or
     /// int8) for the web page.
     Export(ExportArgs),
@@ -320,6 +322,28 @@ pub struct GenerateArgs {
     /// Where to run the generator.
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
     pub backend: BackendChoice,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TranslateArgs {
+    /// Exported sketch-to-face weights (`facegan export` of a pix2pix or CycleGAN run).
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// The drawing: dark lines on a light background, any size (centre-cropped to a square).
+    #[arg(long)]
+    pub sketch: PathBuf,
+    /// Seed of the first colouring; face i uses seed S+i.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Number of colourings.
+    #[arg(long, default_value_t = 1)]
+    pub count: usize,
+    /// Write the faces as one grid PNG here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write one PNG per colouring into this folder, named seed_<S>.png.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,7 +1,7 @@
 use clap::Parser;
 
 use facegan_trainer::cli::{Cli, Command};
-use facegan_trainer::{bench, export, generate, prepare, sketch, train};
+use facegan_trainer::{bench, export, generate, prepare, sketch, train, translate};
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
@@ -15,6 +15,7 @@ fn main() {
         Command::Sketch(args) => sketch::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Translate(args) => translate::apply::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Bench(args) => bench::run(&args),
     };

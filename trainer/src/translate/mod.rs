@@ -2,6 +2,7 @@
 //! their sketches (see `facegan sketch`; paired by name for pix2pix, unpaired for CycleGAN),
 //! with the same logs, samples, checkpoints and resume as the DCGAN.
 
+pub mod apply;
 mod config;
 mod cyclegan;
 mod data;

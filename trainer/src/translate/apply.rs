@@ -1,0 +1,93 @@
+//! `facegan translate`: faces for a drawing from exported sketch-to-face weights, one colouring
+//! per seed (seed S picks palette entry `palette_index(S)`, as the page does).
+
+use anyhow::{Context, ensure};
+use burn::tensor::{Device, Tensor, TensorData};
+use facegan_model::image::nchw_to_rgb8;
+use facegan_model::translate::{CODE_SIZE, palette_index, sketch_input};
+use facegan_model::weights::load_translator;
+use image::imageops::FilterType;
+
+use crate::cli::TranslateArgs;
+use crate::render::{grid, save_png_atomically};
+
+pub fn run(args: &TranslateArgs) -> anyhow::Result<()> {
+    ensure!(
+        args.out.is_some() || args.out_dir.is_some(),
+        "say where the faces go: --out grid.png and/or --out-dir DIR"
+    );
+    ensure!(args.count >= 1, "--count must be at least 1");
+    let device = Device::flex();
+    let bytes = std::fs::read(&args.weights)
+        .with_context(|| format!("cannot read {}", args.weights.display()))?;
+    let (unet, config, palette) = load_translator(&bytes, &device).with_context(|| {
+        format!(
+            "{} is not usable sketch-to-face weights",
+            args.weights.display()
+        )
+    })?;
+    ensure!(
+        !palette.is_empty(),
+        "{} has an empty palette",
+        args.weights.display()
+    );
+    let size = config.image_size;
+
+    let drawing = image::open(&args.sketch)
+        .with_context(|| format!("cannot read the drawing {}", args.sketch.display()))?
+        .to_luma8();
+    // Square it (centre crop) and bring it to a multiple of the model's side, then average
+    // blocks as the page does with its canvas.
+    let side = drawing.width().min(drawing.height());
+    let square = image::imageops::crop_imm(
+        &drawing,
+        (drawing.width() - side) / 2,
+        (drawing.height() - side) / 2,
+        side,
+        side,
+    )
+    .to_image();
+    let work = (side as usize / size).max(1) * size;
+    let square = if work == side as usize {
+        square
+    } else {
+        image::imageops::resize(&square, work as u32, work as u32, FilterType::Triangle)
+    };
+    let input = sketch_input(square.as_raw(), work, size);
+
+    let seeds: Vec<u64> = (0..args.count as u64).map(|i| args.seed + i).collect();
+    let sketches: Vec<f32> = seeds.iter().flat_map(|_| input.iter().copied()).collect();
+    let codes: Vec<f32> = seeds
+        .iter()
+        .flat_map(|&seed| palette[palette_index(seed, palette.len())])
+        .collect();
+    let n = seeds.len();
+    let faces = unet.forward(
+        Tensor::from_data(TensorData::new(sketches, [n, 1, size, size]), &device),
+        Tensor::from_data(TensorData::new(codes, [n, CODE_SIZE]), &device),
+    );
+    let values = faces
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|error| anyhow::anyhow!("cannot read generated faces: {error:?}"))?;
+    let faces = nchw_to_rgb8(&values, size);
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for (seed, face) in seeds.iter().zip(&faces) {
+            let image = image::RgbImage::from_raw(size as u32, size as u32, face.clone())
+                .expect("size * size * 3 bytes");
+            save_png_atomically(&image, &dir.join(format!("seed_{seed}.png")))?;
+        }
+    }
+    if let Some(out) = &args.out {
+        save_png_atomically(&grid(&faces, size, n.min(8)), out)?;
+    }
+    log::info!(
+        "{} faces for {} (seeds {}..{})",
+        n,
+        args.sketch.display(),
+        args.seed,
+        args.seed + n as u64 - 1
+    );
+    Ok(())
+}
