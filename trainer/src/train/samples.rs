@@ -13,6 +13,9 @@ pub const SAMPLE_SEEDS: std::ops::Range<u64> = 0..64;
 const PROGRESS_GIF: &str = "progress.gif";
 /// Largest side of a progress-GIF frame; bigger grids are halved to keep the GIF small.
 const GIF_MAX_SIDE: u32 = 300;
+/// Most epochs a progress GIF shows (spread evenly, first and last included), so a long run's
+/// GIF stays under a megabyte.
+const GIF_MAX_FRAMES: usize = 12;
 
 /// Runs the generator in inference mode (BatchNorm running statistics) and returns RGB8 faces.
 pub fn render_faces(
@@ -54,8 +57,8 @@ pub fn write_epoch_samples(
         })
         .collect();
     paths.sort();
-    for path in paths {
-        let frame = image::open(&path)
+    for path in gif_frames(&paths) {
+        let frame = image::open(path)
             .with_context(|| format!("cannot read {}", path.display()))?
             .to_rgb8();
         let frame = if frame.width() > GIF_MAX_SIDE {
@@ -71,4 +74,31 @@ pub fn write_epoch_samples(
         frames.push(frame);
     }
     write_gif(&frames, &run_dir.join(PROGRESS_GIF), 400)
+}
+
+/// The epochs the progress GIF shows: all of them up to [`GIF_MAX_FRAMES`], else that many
+/// spread evenly from the first to the last.
+fn gif_frames<T>(all: &[T]) -> Vec<&T> {
+    if all.len() <= GIF_MAX_FRAMES {
+        return all.iter().collect();
+    }
+    (0..GIF_MAX_FRAMES)
+        .map(|i| &all[i * (all.len() - 1) / (GIF_MAX_FRAMES - 1)])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_runs_show_evenly_spread_epochs_first_and_last_included() {
+        let few: Vec<u32> = (1..=5).collect();
+        assert_eq!(gif_frames(&few).len(), 5);
+        let many: Vec<u32> = (1..=40).collect();
+        let shown: Vec<u32> = gif_frames(&many).into_iter().copied().collect();
+        assert_eq!(shown.len(), GIF_MAX_FRAMES);
+        assert_eq!((shown[0], shown[GIF_MAX_FRAMES - 1]), (1, 40));
+        assert!(shown.windows(2).all(|w| w[0] < w[1]));
+    }
 }
