@@ -443,6 +443,91 @@ test('WebGPU is used where headless Chromium offers it, and agrees with the CPU'
   }
 });
 
+/** Waits until the drawing section has drawn more than `after` faces and is idle. */
+async function drawnFace(page, after) {
+  await page.waitForFunction(
+    (n) => {
+      const draw = document.querySelector('#draw');
+      return draw.dataset.state === 'error'
+        || (draw.dataset.state === 'ready' && Number(draw.dataset.faces ?? 0) > n);
+    },
+    after,
+    { timeout: 120_000 },
+  );
+  const state = await page.evaluate(() => document.querySelector('#draw').dataset.state);
+  if (state === 'error') assert.fail(`drawing section: ${await page.textContent('#draw-timing')}`);
+  return {
+    faces: await page.evaluate(() => Number(document.querySelector('#draw').dataset.faces)),
+    rgb: await canvasRgb(page, '#drawn-face'),
+  };
+}
+
+/** Drags the mouse through `points` (fractions of the pad's side) as one stroke. */
+async function stroke(page, points) {
+  const box = await page.locator('#sketch-pad').boundingBox();
+  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  await page.mouse.move(...at(points[0]));
+  await page.mouse.down();
+  for (const point of points.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
+  await page.mouse.up();
+}
+
+const arc = (cx, cy, rx, ry, from, to) => {
+  const points = [];
+  for (let a = from; a <= to; a += 0.1) points.push([cx + rx * Math.cos(a), cy + ry * Math.sin(a)]);
+  return points;
+};
+
+test('the drawing pad: strokes become a face that follows them, undo and colourings', async () => {
+  const browser = await launch();
+  try {
+    const { page } = browser;
+    await open(page, 'seed=5', '?backend=cpu');
+    await page.click('#start-drawing');
+    const { faces, rgb: empty } = await drawnFace(page, 0);
+
+    // A face outline, two eyes and a mouth.
+    await stroke(page, arc(0.5, 0.45, 0.3, 0.4, 0.15, Math.PI - 0.15));
+    await stroke(page, [[0.33, 0.52], [0.38, 0.49], [0.43, 0.52]]);
+    await stroke(page, [[0.57, 0.52], [0.62, 0.49], [0.67, 0.52]]);
+    await stroke(page, [[0.47, 0.72], [0.53, 0.72]]);
+    const first = await drawnFace(page, faces);
+    assert.ok(stdDev(first.rgb) > 20, `the face of the drawing is nearly flat (std ${stdDev(first.rgb)})`);
+    const fromEmpty = difference(empty, first.rgb);
+    assert.ok(fromEmpty.mean > 3, `the strokes barely changed the face (mean ${fromEmpty.mean})`);
+
+    // Hair: a new stroke changes the face.
+    await stroke(page, [[0.2, 0.45], [0.3, 0.2], [0.5, 0.12], [0.7, 0.2], [0.8, 0.45]]);
+    const second = await drawnFace(page, first.faces);
+    const byHair = difference(first.rgb, second.rgb);
+    assert.ok(byHair.mean > 1, `a new stroke did not change the face (mean ${byHair.mean})`);
+
+    // Undo brings the drawing, hence the face, back.
+    await page.click('#undo');
+    const undone = await drawnFace(page, second.faces);
+    const back = difference(first.rgb, undone.rgb);
+    assert.ok(back.max <= 1, `undo did not restore the face (worst ${back.max})`);
+
+    // Another colouring: same drawing, other colours.
+    await page.click('#another-colouring');
+    const recoloured = await drawnFace(page, undone.faces);
+    const byColour = difference(undone.rgb, recoloured.rgb);
+    assert.ok(byColour.mean > 1, `another colouring changed nothing (mean ${byColour.mean})`);
+    const timing = await page.textContent('#draw-timing');
+    console.log(`drawing: ${timing}; face moved ${fromEmpty.mean.toFixed(1)} by the strokes, ${byHair.mean.toFixed(1)} by the hair, ${byColour.mean.toFixed(1)} by the colouring`);
+    await page.locator('#draw').screenshot({ path: path.join(SHOTS, 'draw.png') });
+
+    // Clear: the strokes are gone, and so is their face.
+    await page.click('#clear');
+    const cleared = await drawnFace(page, recoloured.faces);
+    const byClear = difference(recoloured.rgb, cleared.rgb);
+    assert.ok(byClear.mean > 3, `clearing did not change the face (mean ${byClear.mean})`);
+    assert.deepEqual(browser.errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('screenshots at desktop and phone width; the phone layout does not overflow', async () => {
   const browser = await launch();
   try {

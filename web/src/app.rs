@@ -12,11 +12,15 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, Event, HtmlCanvasElement, HtmlElement, HtmlInputElement, KeyboardEvent};
 
 use crate::backend::{Backend, BackendKind};
-use crate::dom::{by_id, create, download, download_bytes, face_canvas, now_ms, paint, png_url};
+use crate::dom::{
+    by_id, create, download, download_bytes, face_canvas, now_ms, on, paint, png_url,
+};
+use crate::draw::DrawSection;
 use crate::engine::Engine;
 use crate::fetch::fetch_bytes;
 use crate::morph::{FRAME_DELAY_CS, encode_gif, morph_between_seeds, ping_pong};
 use crate::route::Route;
+use crate::translator::Translator;
 
 /// Variations shown under an opened face.
 const VARIATIONS: u64 = 8;
@@ -122,8 +126,70 @@ async fn boot() -> Result<(), String> {
             route
         }
     };
-    app.show(route).await;
+    app.clone().show(route).await;
+    offer_drawing(&root, app.engine.borrow().backend.clone());
     Ok(())
+}
+
+/// Shows the drawing section's start button; the sketch model (1.6 MB) is fetched only when a
+/// visitor asks for it, so looking at faces costs neither its download nor its set-up.
+fn offer_drawing(root: &HtmlElement, backend: Backend) {
+    if root.get_attribute("data-sketch-weights").is_none() {
+        return;
+    }
+    by_id::<HtmlElement>("draw").set_hidden(false);
+    let root = root.clone();
+    let backend = RefCell::new(Some(backend));
+    on(&by_id::<Element>("start-drawing"), "click", move |_| {
+        if let Some(backend) = backend.borrow_mut().take() {
+            by_id::<HtmlElement>("start-drawing").set_hidden(true);
+            let root = root.clone();
+            spawn_local(async move { start_drawing(&root, backend).await });
+        }
+    });
+}
+
+/// Loads the sketch-to-face model after the faces are on screen; without it the page still
+/// works, and the drawing section says why it is missing.
+async fn start_drawing(root: &HtmlElement, backend: Backend) {
+    let Some(url) = root.get_attribute("data-sketch-weights") else {
+        return;
+    };
+    let _ = by_id::<HtmlElement>("draw").set_attribute("data-state", "loading");
+    let status: HtmlElement = by_id("draw-timing");
+    let loaded = async {
+        let bytes = fetch_bytes(&url, |loaded, total| {
+            let text = match total {
+                Some(total) => format!(
+                    "Downloading the sketch model: {} of {} kB",
+                    loaded / 1000,
+                    total / 1000
+                ),
+                None => format!("Downloading the sketch model: {} kB", loaded / 1000),
+            };
+            status.set_text_content(Some(&text));
+        })
+        .await?;
+        Translator::load(&bytes, backend, &url)
+    }
+    .await;
+    match loaded {
+        Ok(translator) => {
+            DRAWING.with(|slot| *slot.borrow_mut() = Some(DrawSection::start(translator)));
+        }
+        Err(message) => {
+            web_sys::console::error_1(&message.clone().into());
+            let section: HtmlElement = by_id("draw");
+            section.set_hidden(false);
+            let _ = section.set_attribute("data-state", "error");
+            by_id::<HtmlElement>("draw-timing").set_text_content(Some(&message));
+        }
+    }
+}
+
+thread_local! {
+    /// The drawing section lives as long as the page.
+    static DRAWING: RefCell<Option<Rc<DrawSection>>> = const { RefCell::new(None) };
 }
 
 impl App {
@@ -514,15 +580,6 @@ impl App {
 
 fn morph_of(route: &Route) -> Option<(u64, u64)> {
     route.face.zip(route.morph_to)
-}
-
-/// Adds a listener that lives as long as the page.
-fn on(target: &web_sys::EventTarget, event: &str, handler: impl FnMut(Event) + 'static) {
-    let closure = Closure::<dyn FnMut(Event)>::new(handler);
-    target
-        .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())
-        .expect("listener");
-    closure.forget();
 }
 
 /// The number in attribute `name` of the clicked element or its nearest ancestor having it.

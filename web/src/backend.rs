@@ -27,6 +27,7 @@ impl BackendKind {
     }
 }
 
+#[derive(Clone)]
 pub struct Backend {
     pub kind: BackendKind,
     pub device: Device,

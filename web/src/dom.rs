@@ -1,8 +1,9 @@
 //! Small typed accessors for the page's elements, and the canvas and download plumbing.
 
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{
-    CanvasRenderingContext2d, Document, HtmlAnchorElement, HtmlCanvasElement, ImageData,
+    CanvasRenderingContext2d, Document, Event, HtmlAnchorElement, HtmlCanvasElement, ImageData,
 };
 
 pub fn document() -> Document {
@@ -100,4 +101,13 @@ pub fn now_ms() -> f64 {
         .and_then(|w| w.performance())
         .map(|p| p.now())
         .unwrap_or(0.0)
+}
+
+/// Adds a listener that lives as long as the page.
+pub fn on(target: &web_sys::EventTarget, event: &str, handler: impl FnMut(Event) + 'static) {
+    let closure = Closure::<dyn FnMut(Event)>::new(handler);
+    target
+        .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())
+        .expect("listener");
+    closure.forget();
 }

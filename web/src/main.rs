@@ -15,9 +15,15 @@ mod backend;
 #[cfg(target_arch = "wasm32")]
 mod dom;
 #[cfg(target_arch = "wasm32")]
+mod draw;
+#[cfg(target_arch = "wasm32")]
 mod engine;
 #[cfg(target_arch = "wasm32")]
 mod fetch;
+#[cfg(target_arch = "wasm32")]
+mod sketch_pad;
+#[cfg(target_arch = "wasm32")]
+mod translator;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
