@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use burn::tensor::Device;
-use common::{facegan, pixel_difference, temp_dir};
+use common::{facegan, pixel_difference, take_turn, temp_dir};
 use facegan_model::image::nchw_to_rgb8;
 use facegan_model::weights;
 use facegan_model::{SplitMix64, TranslatorConfig};
@@ -18,9 +18,7 @@ use facegan_trainer::translate::{
 use image::{Rgb, RgbImage};
 
 const SIZE: u32 = 32;
-/// Training tests take turns: networks are initialised from the process-wide random seed, so
-/// two runs at once would draw each other's numbers and stop being reproducible.
-static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const PAIRS: usize = 32;
 
 /// Faces: a disc of one of three colours on a grey background. Sketches: the disc's outline
@@ -98,7 +96,7 @@ fn mean_l1(run: &Path, faces: &Path, sketches: &Path, device: &Device) -> f64 {
 
 #[test]
 fn pix2pix_moves_its_output_towards_the_targets_and_resumes() {
-    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = take_turn();
     let dir = temp_dir();
     let (faces, sketches) = (dir.path().join("faces"), dir.path().join("sketches"));
     write_pairs(&faces, &sketches);
@@ -192,7 +190,7 @@ fn pix2pix_moves_its_output_towards_the_targets_and_resumes() {
 
 #[test]
 fn cyclegan_learns_from_the_folders_unpaired_and_resumes() {
-    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = take_turn();
     let dir = temp_dir();
     let (faces, sketches) = (dir.path().join("faces"), dir.path().join("sketches"));
     write_pairs(&faces, &sketches);

@@ -105,3 +105,14 @@ pub fn temp_dir() -> tempfile::TempDir {
 pub fn path(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
+
+/// Training tests take turns: networks are initialised from the process-wide random seed, so
+/// two runs at once draw each other's numbers and stop being reproducible.
+static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Holds the training turn until dropped (a failed test does not block the others).
+pub fn take_turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_RUN_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
