@@ -153,15 +153,29 @@ impl TrainConfig {
             "--ema-decay must be at least 0 and below 1, found {}",
             self.ema_decay
         );
-        for (name, lr) in [
-            ("generator-lr", self.generator_lr),
-            ("discriminator-lr", self.discriminator_lr),
-        ] {
-            ensure!(
-                lr > 0.0 && lr.is_finite(),
-                "--{name} must be a positive number, found {lr}"
-            );
-        }
-        Ok(())
+        check_learning_rates(self.generator_lr, self.discriminator_lr)
     }
+}
+
+/// `--generator-lr` and `--discriminator-lr` must be positive numbers (every training mode).
+pub(crate) fn check_learning_rates(generator: f64, discriminator: f64) -> anyhow::Result<()> {
+    for (name, lr) in [
+        ("generator-lr", generator),
+        ("discriminator-lr", discriminator),
+    ] {
+        ensure!(
+            lr > 0.0 && lr.is_finite(),
+            "--{name} must be a positive number, found {lr}"
+        );
+    }
+    Ok(())
+}
+
+/// Adam with DCGAN's epsilon and the run's betas, for every network of every mode.
+pub(crate) fn adam(beta1: f32, beta2: f32) -> burn::optim::ModuleOptimizer {
+    burn::optim::AdamConfig::new()
+        .with_beta_1(beta1)
+        .with_beta_2(beta2)
+        .with_epsilon(1e-8)
+        .init()
 }

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail, ensure};
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::store::ModuleRecord;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
@@ -332,11 +332,7 @@ impl Gan {
 }
 
 fn adam(config: &TrainConfig) -> ModuleOptimizer {
-    AdamConfig::new()
-        .with_beta_1(config.beta1)
-        .with_beta_2(config.beta2)
-        .with_epsilon(1e-8)
-        .init()
+    super::config::adam(config.beta1, config.beta2)
 }
 
 pub(crate) fn fresh(config: &TrainConfig, device: &Device) -> (Gan, CheckpointMeta) {

@@ -11,6 +11,7 @@ mod loss;
 pub mod samples;
 
 pub use config::{LabelConfig, TrainConfig};
+pub(crate) use config::{adam, check_learning_rates};
 pub use diversity::{DIVERSITY_FILE, mean_pairwise_distance};
 pub use labels::LabelPolicy;
 pub use log::{LOG_FILE, StepLog, StepRow, read_log, read_log_rows};

@@ -6,6 +6,7 @@ use facegan_model::translate::CODE_SIZE;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::TrainArgs;
+use crate::train::check_learning_rates;
 
 /// Which translation model a run trains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,15 +133,6 @@ impl TranslateConfig {
                 "--{name} must be a non-negative number, found {weight}"
             );
         }
-        for (name, lr) in [
-            ("generator-lr", self.generator_lr),
-            ("discriminator-lr", self.discriminator_lr),
-        ] {
-            ensure!(
-                lr > 0.0 && lr.is_finite(),
-                "--{name} must be a positive number, found {lr}"
-            );
-        }
-        Ok(())
+        check_learning_rates(self.generator_lr, self.discriminator_lr)
     }
 }

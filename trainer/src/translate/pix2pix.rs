@@ -1,7 +1,7 @@
 //! One pix2pix step: the conditional PatchGAN learns to tell (sketch, face) from
 //! (sketch, generated face); the U-Net learns to fool it while staying near the target in L1.
 
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use facegan_model::{PatchDiscriminator, UNet};
@@ -30,11 +30,7 @@ pub(crate) struct Pix2Pix {
 }
 
 pub(crate) fn adam(config: &TranslateConfig) -> ModuleOptimizer {
-    AdamConfig::new()
-        .with_beta_1(config.beta1)
-        .with_beta_2(config.beta2)
-        .with_epsilon(1e-8)
-        .init()
+    crate::train::adam(config.beta1, config.beta2)
 }
 
 /// Patch logits `[n, 1, p, p]` as one vector, with a same-length target vector of `value`.
