@@ -33,6 +33,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Faces for a drawing from exported sketch-to-face weights, one colouring per seed.
     Translate(TranslateArgs),
+    /// Score sketch-to-face weights on held-out sketch/face pairs (mean L1; outputs for FID).
+    Evaluate(EvaluateArgs),
     /// Export a run's generator (or sketch-to-face translator) as a compact `.fgw` file (f16 or
     /// int8) for the web page.
     Export(ExportArgs),
@@ -342,6 +344,22 @@ pub struct TranslateArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Write one PNG per colouring into this folder, named seed_<S>.png.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvaluateArgs {
+    /// Exported sketch-to-face weights.
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Held-out sketches, named like their faces.
+    #[arg(long)]
+    pub sketches: PathBuf,
+    /// The faces the sketches were drawn from.
+    #[arg(long)]
+    pub faces: PathBuf,
+    /// Write each output face here, named like its sketch (for `../shared/tools/fid`).
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
 }

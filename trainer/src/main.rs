@@ -16,6 +16,7 @@ fn main() {
         Command::Train(args) => train::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Translate(args) => translate::apply::run(&args),
+        Command::Evaluate(args) => translate::evaluate::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Bench(args) => bench::run(&args),
     };

@@ -154,6 +154,42 @@ fn pix2pix_moves_its_output_towards_the_targets_and_resumes() {
     println!("int8 export: worst pixel difference {worst}/255, mean {mean:.3}");
     assert!(worst <= 12 && mean <= 1.5, "worst {worst}, mean {mean}");
 
+    // `facegan evaluate` scores the exported weights on the pairs: the same L1 as computed
+    // here from the run (within int8 and rounding), and one output per pair for FID.
+    let scored = dir.path().join("scored");
+    let output = facegan()
+        .args(["evaluate", "--weights"])
+        .arg(&out)
+        .arg("--sketches")
+        .arg(&sketches)
+        .arg("--faces")
+        .arg(&faces)
+        .arg("--out-dir")
+        .arg(&scored)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let l1: f64 = printed
+        .split("mean L1 to the faces ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no L1 in {printed:?}"));
+    assert!(
+        printed.starts_with(&format!("{PAIRS} held-out pairs")),
+        "{printed}"
+    );
+    assert!(
+        (l1 - after).abs() < 1.0,
+        "evaluate says {l1:.2}, the run {after:.2}"
+    );
+    assert_eq!(std::fs::read_dir(&scored).unwrap().count(), PAIRS);
+
     // `facegan translate`: one drawing, several seeds, several colourings.
     let colourings = dir.path().join("colourings");
     let output = facegan()

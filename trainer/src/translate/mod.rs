@@ -6,6 +6,7 @@ pub mod apply;
 mod config;
 mod cyclegan;
 mod data;
+pub mod evaluate;
 mod pix2pix;
 mod pool;
 mod run;
