@@ -14,20 +14,7 @@ use facegan_model::{PatchDiscriminator, SplitMix64, TranslatorConfig, UNet};
 use super::TranslateConfig;
 use super::pix2pix::adam;
 use super::pool::ImagePool;
-
-/// What one step measured.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CycleStats {
-    /// D_A's plus D_B's loss.
-    pub d_loss: f32,
-    /// Both generators' adversarial losses.
-    pub g_adversarial: f32,
-    /// Mean L1 of the two cycles, in [-1, 1] units.
-    pub cycle: f32,
-    /// D_B's mean score of real faces and of generated ones (targets 1 and 0).
-    pub d_real: f32,
-    pub d_fake: f32,
-}
+use super::translator::StepStats;
 
 /// Both generators, both discriminators, their optimisers, the pools and the run's stream.
 pub(crate) struct CycleGan {
@@ -84,7 +71,7 @@ impl CycleGan {
         sketch_code: Tensor<2>,
         face_code: Tensor<2>,
         inject_nan: bool,
-    ) -> CycleStats {
+    ) -> StepStats {
         // Generators.
         let fake_face = self.sketch_to_face.forward(sketch.clone(), sketch_code);
         let fake_sketch = self.face_to_sketch.forward_plain(face.clone());
@@ -144,10 +131,12 @@ impl CycleGan {
         let grads = GradientsParams::from_grads(sketch_loss.backward(), &self.sketch_critic);
         self.sketch_critic = d_a.step(config.discriminator_lr, self.sketch_critic.clone(), grads);
 
-        CycleStats {
+        // `d_loss` is D_A's plus D_B's; `l1` the cycles' L1; `d_real`, `d_fake` D_B's mean scores
+        // of real and generated faces (targets 1 and 0).
+        StepStats {
             d_loss,
             g_adversarial,
-            cycle: cycle_value,
+            l1: cycle_value,
             d_real,
             d_fake,
         }

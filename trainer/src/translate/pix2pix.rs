@@ -7,19 +7,8 @@ use burn::tensor::{Device, Tensor};
 use facegan_model::{PatchDiscriminator, UNet};
 
 use super::TranslateConfig;
+use super::translator::StepStats;
 use crate::train::bce_with_logits;
-
-/// What one step measured.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Pix2PixStats {
-    pub d_loss: f32,
-    /// The generator's adversarial loss alone.
-    pub g_adversarial: f32,
-    /// Mean absolute difference to the target, in [-1, 1] units.
-    pub l1: f32,
-    pub d_real: f32,
-    pub d_fake: f32,
-}
 
 /// The U-Net, the conditional PatchGAN and their optimisers.
 pub(crate) struct Pix2Pix {
@@ -59,7 +48,7 @@ impl Pix2Pix {
         face: Tensor<4>,
         code: Tensor<2>,
         inject_nan: bool,
-    ) -> Pix2PixStats {
+    ) -> StepStats {
         let device = sketch.device();
         let fake = self.generator.forward(sketch.clone(), code);
 
@@ -98,7 +87,7 @@ impl Pix2Pix {
         self.generator =
             self.generator_optimizer
                 .step(config.generator_lr, self.generator.clone(), grads);
-        Pix2PixStats {
+        StepStats {
             d_loss: d_loss_value,
             g_adversarial,
             l1: l1_value,

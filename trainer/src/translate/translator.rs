@@ -17,6 +17,7 @@ use super::{TranslateConfig, TranslateMode};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StepStats {
     pub d_loss: f32,
+    /// The generators' adversarial loss alone.
     pub g_adversarial: f32,
     /// L1 to the target (pix2pix) or of the cycles (CycleGAN), in [-1, 1] units.
     pub l1: f32,
@@ -86,26 +87,12 @@ impl Translator {
         match self {
             Self::Pix2Pix(model) => {
                 let code = data.code_batch(batch.faces, device);
-                let stats = model.step(config, sketch, face, code, inject_nan);
-                StepStats {
-                    d_loss: stats.d_loss,
-                    g_adversarial: stats.g_adversarial,
-                    l1: stats.l1,
-                    d_real: stats.d_real,
-                    d_fake: stats.d_fake,
-                }
+                model.step(config, sketch, face, code, inject_nan)
             }
             Self::CycleGan(model) => {
                 let sketch_code = data.code_batch(batch.codes, device);
                 let face_code = data.code_batch(batch.faces, device);
-                let stats = model.step(config, sketch, face, sketch_code, face_code, inject_nan);
-                StepStats {
-                    d_loss: stats.d_loss,
-                    g_adversarial: stats.g_adversarial,
-                    l1: stats.cycle,
-                    d_real: stats.d_real,
-                    d_fake: stats.d_fake,
-                }
+                model.step(config, sketch, face, sketch_code, face_code, inject_nan)
             }
         }
     }
