@@ -1,15 +1,28 @@
 //! `facegan translate`: faces for a drawing from exported sketch-to-face weights, one colouring
 //! per seed (seed S picks palette entry `palette_index(S)`, as the page does).
 
+use std::path::Path;
+
 use anyhow::{Context, ensure};
 use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::image::nchw_to_rgb8;
 use facegan_model::translate::{CODE_SIZE, palette_index, sketch_input};
-use facegan_model::weights::load_translator;
+use facegan_model::weights::{Palette, load_translator};
+use facegan_model::{TranslatorConfig, UNet};
 use image::imageops::FilterType;
 
 use crate::cli::TranslateArgs;
 use crate::render::{grid, save_png_atomically};
+
+/// Reads exported sketch-to-face weights; the error names the file and what is wrong.
+pub fn load_translator_file(
+    path: &Path,
+    device: &Device,
+) -> anyhow::Result<(UNet, TranslatorConfig, Palette)> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    load_translator(&bytes, device)
+        .with_context(|| format!("{} is not usable sketch-to-face weights", path.display()))
+}
 
 pub fn run(args: &TranslateArgs) -> anyhow::Result<()> {
     ensure!(
@@ -18,14 +31,7 @@ pub fn run(args: &TranslateArgs) -> anyhow::Result<()> {
     );
     ensure!(args.count >= 1, "--count must be at least 1");
     let device = Device::flex();
-    let bytes = std::fs::read(&args.weights)
-        .with_context(|| format!("cannot read {}", args.weights.display()))?;
-    let (unet, config, palette) = load_translator(&bytes, &device).with_context(|| {
-        format!(
-            "{} is not usable sketch-to-face weights",
-            args.weights.display()
-        )
-    })?;
+    let (unet, config, palette) = load_translator_file(&args.weights, &device)?;
     ensure!(
         !palette.is_empty(),
         "{} has an empty palette",

@@ -6,9 +6,10 @@
 use anyhow::Context;
 use burn::tensor::Device;
 use facegan_model::image::nchw_to_rgb8;
-use facegan_model::weights::load_translator;
 
+use super::apply::load_translator_file;
 use super::load_pairs;
+use super::run::describe_pairing;
 use crate::cli::EvaluateArgs;
 use crate::render::save_png_atomically;
 
@@ -17,24 +18,10 @@ const CHUNK: usize = 64;
 
 pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
     let device = Device::flex();
-    let bytes = std::fs::read(&args.weights)
-        .with_context(|| format!("cannot read {}", args.weights.display()))?;
-    let (unet, config, _) = load_translator(&bytes, &device).with_context(|| {
-        format!(
-            "{} is not usable sketch-to-face weights",
-            args.weights.display()
-        )
-    })?;
+    let (unet, config, _) = load_translator_file(&args.weights, &device)?;
     let size = config.image_size;
     let (pairs, report) = load_pairs(&args.sketches, &args.faces, size, 0)?;
-    if report.unmatched_sketches + report.unmatched_faces + report.skipped.len() > 0 {
-        log::warn!(
-            "left out {} sketches without a face, {} faces without a sketch, {} undecodable files",
-            report.unmatched_sketches,
-            report.unmatched_faces,
-            report.skipped.len()
-        );
-    }
+    describe_pairing(&pairs, &report);
     if let Some(dir) = &args.out_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }

@@ -326,7 +326,8 @@ pub fn read_palette(run_dir: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
     serde_json::from_str(&text).with_context(|| format!("{} is not a palette", path.display()))
 }
 
-fn describe_pairing(pairs: &TranslationSet, report: &PairingReport) {
+/// Logs how many pairs (or images) a set has and what was left out, naming skipped files.
+pub(crate) fn describe_pairing(pairs: &TranslationSet, report: &PairingReport) {
     log::info!("{} sketch/face pairs", pairs.len());
     if report.unmatched_sketches + report.unmatched_faces > 0 {
         log::warn!(
