@@ -15,7 +15,7 @@ use crate::backend::{Backend, BackendKind};
 use crate::dom::{
     by_id, create, download, download_bytes, face_canvas, now_ms, on, paint, png_url,
 };
-use crate::draw::DrawSection;
+use crate::draw::{DrawSection, set_draw_state};
 use crate::engine::Engine;
 use crate::fetch::fetch_bytes;
 use crate::morph::{FRAME_DELAY_CS, encode_gif, morph_between_seeds, ping_pong};
@@ -155,7 +155,7 @@ async fn start_drawing(root: &HtmlElement, backend: Backend) {
     let Some(url) = root.get_attribute("data-sketch-weights") else {
         return;
     };
-    let _ = by_id::<HtmlElement>("draw").set_attribute("data-state", "loading");
+    set_draw_state("loading");
     let status: HtmlElement = by_id("draw-timing");
     let loaded = async {
         let bytes = fetch_bytes(&url, |loaded, total| {
@@ -179,9 +179,8 @@ async fn start_drawing(root: &HtmlElement, backend: Backend) {
         }
         Err(message) => {
             web_sys::console::error_1(&message.clone().into());
-            let section: HtmlElement = by_id("draw");
-            section.set_hidden(false);
-            let _ = section.set_attribute("data-state", "error");
+            by_id::<HtmlElement>("draw").set_hidden(false);
+            set_draw_state("error");
             by_id::<HtmlElement>("draw-timing").set_text_content(Some(&message));
         }
     }

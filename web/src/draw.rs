@@ -154,6 +154,7 @@ impl DrawSection {
     }
 }
 
-fn set_draw_state(state: &str) {
+/// The section's `data-state` (idle, loading, busy, ready, error), which the browser test reads.
+pub fn set_draw_state(state: &str) {
     let _ = by_id::<HtmlElement>("draw").set_attribute("data-state", state);
 }
