@@ -64,7 +64,15 @@ impl TranslateCheckpoint {
     }
 
     fn from_sections(sections: Vec<Vec<u8>>, path: &Path) -> Result<Self, CheckpointError> {
-        let meta: TranslateMeta = parse_header(&sections[0], path)?;
+        let Some(header) = sections.first() else {
+            // A framed file of no sections at all: refused, not indexed.
+            return Err(CheckpointError::Sections {
+                path: path.to_path_buf(),
+                expected: 1,
+                found: 0,
+            });
+        };
+        let meta: TranslateMeta = parse_header(header, path)?;
         file::expect_sections(&sections, 1 + Translator::section_count(meta.mode), path)?;
         Ok(Self {
             meta,
@@ -79,18 +87,18 @@ pub fn load_translator(
     run_dir: &Path,
     device: &Device,
 ) -> anyhow::Result<Option<(UNet, TranslatorConfig)>> {
-    let Some((saved, path)) = file::load_latest(run_dir, |sections, path| {
+    let loaded = file::load_latest(run_dir, |sections, path| {
         // A DCGAN checkpoint's header has no `mode`: not ours, not an error.
-        let header: Result<TranslateMeta, _> = parse_header(&sections[0], path);
-        match header {
-            Ok(_) => TranslateCheckpoint::from_sections(sections, path).map(Some),
-            Err(_) => Ok(None),
+        let ours = sections
+            .first()
+            .is_some_and(|header| parse_header::<TranslateMeta>(header, path).is_ok());
+        if ours {
+            TranslateCheckpoint::from_sections(sections, path).map(Some)
+        } else {
+            Ok(None)
         }
-    })?
-    else {
-        return Ok(None);
-    };
-    let Some(saved) = saved else {
+    })?;
+    let Some((Some(saved), path)) = loaded else {
         return Ok(None);
     };
     let config = saved.meta.model;
@@ -460,4 +468,26 @@ fn save(run_dir: &Path, model: &Translator, meta: &TranslateMeta) -> anyhow::Res
     };
     file::save(run_dir, &checkpoint.to_bytes())
         .with_context(|| format!("cannot write a checkpoint in {}", run_dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_without_sections_is_refused_not_indexed() {
+        let error = TranslateCheckpoint::from_sections(Vec::new(), Path::new("run/checkpoint.fgc"))
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                CheckpointError::Sections {
+                    expected: 1,
+                    found: 0,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
 }
