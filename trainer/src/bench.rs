@@ -32,7 +32,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let indices: Vec<usize> = (0..args.batch_size).collect();
     let labels = LabelPolicy::new(config.labels.clone());
     let train_device = device.clone().autodiff();
-    let (mut gan, _) = fresh(&config, &train_device);
+    let (mut gan, _) = fresh(&config, &train_device)?;
 
     for _ in 0..2 {
         gan.step(&config, &labels, &images, &indices, 0, &train_device, false);

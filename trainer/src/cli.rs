@@ -175,6 +175,11 @@ pub struct TrainArgs {
     /// exported (0 = use the last step's weights).
     #[arg(long, default_value_t = 0.999)]
     pub ema_decay: f64,
+    /// DCGAN: start the generator from an exported `.fgw` file of the same architecture (for
+    /// example the shipped weights) instead of random weights; the discriminator starts fresh.
+    /// Only read when the run starts; a resumed run continues from its checkpoint.
+    #[arg(long, value_name = "FILE")]
+    pub init_generator: Option<PathBuf>,
     /// Test hook: make the loss NaN at this global step to exercise the NaN guard.
     #[arg(long, hide = true)]
     pub inject_nan_at_step: Option<u64>,

@@ -57,6 +57,9 @@ pub struct TrainConfig {
     /// Decay of the generator's moving average (0 = keep none); see `average.rs`.
     #[serde(default = "default_ema_decay")]
     pub ema_decay: f64,
+    /// Exported generator the run started from instead of random weights (`--init-generator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_generator: Option<PathBuf>,
     /// Test hook, never set by users (hidden flag).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inject_nan_at_step: Option<u64>,
@@ -81,6 +84,7 @@ impl TrainConfig {
             checkpoint_every: 0,
             max_images: 0,
             ema_decay: default_ema_decay(),
+            init_generator: None,
             inject_nan_at_step: None,
         }
     }
@@ -122,6 +126,7 @@ impl TrainConfig {
             checkpoint_every: args.checkpoint_every,
             max_images: args.max_images,
             ema_decay: args.ema_decay,
+            init_generator: args.init_generator.clone(),
             inject_nan_at_step: args.inject_nan_at_step,
         };
         config.validate()?;

@@ -92,7 +92,7 @@ pub fn train(
             );
             resumed
         }
-        None => fresh(config, &train_device),
+        None => fresh(config, &train_device)?,
     };
     if meta.epoch >= config.epochs {
         log::info!(
@@ -335,9 +335,15 @@ fn adam(config: &TrainConfig) -> ModuleOptimizer {
     super::config::adam(config.beta1, config.beta2)
 }
 
-pub(crate) fn fresh(config: &TrainConfig, device: &Device) -> (Gan, CheckpointMeta) {
+pub(crate) fn fresh(
+    config: &TrainConfig,
+    device: &Device,
+) -> anyhow::Result<(Gan, CheckpointMeta)> {
     device.seed(config.seed);
-    let generator = config.model.init_generator(device);
+    let generator = match &config.init_generator {
+        Some(path) => generator_from_file(config, path, device)?,
+        None => config.model.init_generator(device),
+    };
     let gan = Gan {
         average: (config.ema_decay > 0.0).then(|| generator.valid()),
         generator,
@@ -354,7 +360,25 @@ pub(crate) fn fresh(config: &TrainConfig, device: &Device) -> (Gan, CheckpointMe
         elapsed_s: 0.0,
         model: config.model.clone(),
     };
-    (gan, meta)
+    Ok((gan, meta))
+}
+
+/// The generator of an exported weights file, made trainable on `device` (`--init-generator`).
+fn generator_from_file(
+    config: &TrainConfig,
+    path: &Path,
+    device: &Device,
+) -> anyhow::Result<Generator> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let inner = device.clone().without_autodiff();
+    let loaded = facegan_model::weights::load_generator_expecting(&bytes, &config.model, &inner)
+        .with_context(|| format!("--init-generator {}", path.display()))?;
+    log::info!("generator starts from {}", path.display());
+    // Through a record, like a resume, so that the parameters are tracked for training.
+    Ok(config
+        .model
+        .init_generator(device)
+        .try_load_record(loaded.into_record())?)
 }
 
 fn resume(
@@ -496,7 +520,7 @@ mod tests {
             .with_generator_width(8)
             .with_discriminator_width(8);
         let config = TrainConfig::new(PathBuf::from("unused"), model.clone(), 1, 4);
-        let (mut gan, meta) = fresh(&config, &train_device);
+        let (mut gan, meta) = fresh(&config, &train_device).unwrap();
         // An average far from the generator: a generator of another seed.
         device.seed(7);
         gan.average = Some(model.init_generator(&device));
@@ -523,5 +547,62 @@ mod tests {
             drift < apart / 1000.0,
             "the average was not restored: {drift} vs {apart}"
         );
+    }
+
+    #[test]
+    fn a_run_can_start_from_exported_weights_and_trains_them() {
+        let device = Device::flex();
+        let train_device = device.clone().autodiff();
+        let model = facegan_model::DcganConfig::new()
+            .with_image_size(32)
+            .with_generator_width(8)
+            .with_discriminator_width(8);
+        device.seed(11);
+        let exported = model.init_generator(&device);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("g.fgw");
+        std::fs::write(&file, facegan_model::save_generator(&exported, &model)).unwrap();
+
+        let mut config = TrainConfig::new(PathBuf::from("unused"), model.clone(), 1, 4);
+        config.init_generator = Some(file.clone());
+        let (mut gan, _) = fresh(&config, &train_device).unwrap();
+        let wanted = outputs(&exported, &device);
+        let started = outputs(&gan.generator, &device);
+        let apart = wanted
+            .iter()
+            .zip(&started)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            apart < 1e-6,
+            "the generator did not start from the file ({apart})"
+        );
+
+        // Its parameters are trainable: one step changes its faces.
+        let images = ImageSet {
+            size: 32,
+            pixels: vec![200; 4 * 32 * 32 * 3],
+        };
+        let labels = LabelPolicy::new(config.labels.clone());
+        gan.step(
+            &config,
+            &labels,
+            &images,
+            &[0, 1, 2, 3],
+            0,
+            &train_device,
+            false,
+        );
+        let trained = outputs(&gan.generator, &device);
+        assert_ne!(
+            trained, started,
+            "a training step left the loaded generator unchanged"
+        );
+
+        // Another architecture is refused, naming the file.
+        let mut wider = config.clone();
+        wider.model = model.with_generator_width(16);
+        let error = format!("{:#}", fresh(&wider, &train_device).err().unwrap());
+        assert!(error.contains("g.fgw"), "{error}");
     }
 }
