@@ -602,7 +602,10 @@ mod tests {
         // Another architecture is refused, naming the file.
         let mut wider = config.clone();
         wider.model = model.with_generator_width(16);
-        let error = format!("{:#}", fresh(&wider, &train_device).err().unwrap());
+        let Err(error) = fresh(&wider, &train_device) else {
+            panic!("a generator of another width was accepted");
+        };
+        let error = format!("{error:#}");
         assert!(error.contains("g.fgw"), "{error}");
     }
 }
