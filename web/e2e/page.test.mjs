@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { readFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, writeFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -462,13 +462,13 @@ async function drawnFace(page, after) {
   };
 }
 
-/** Drags the mouse through `points` (fractions of the pad's side) as one stroke. */
-async function stroke(page, points) {
+/** Drags the mouse through `points` (fractions of the pad's side) as one stroke, `steps` moves per point. */
+async function stroke(page, points, steps = 4) {
   const box = await page.locator('#sketch-pad').boundingBox();
   const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
   await page.mouse.move(...at(points[0]));
   await page.mouse.down();
-  for (const point of points.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
+  for (const point of points.slice(1)) await page.mouse.move(...at(point), { steps });
   await page.mouse.up();
 }
 
@@ -522,6 +522,125 @@ test('the drawing pad: strokes become a face that follows them, undo and colouri
     const cleared = await drawnFace(page, recoloured.faces);
     const byClear = difference(recoloured.rgb, cleared.rgb);
     assert.ok(byClear.mean > 3, `clearing did not change the face (mean ${byClear.mean})`);
+    assert.deepEqual(browser.errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+const ellipse = (cx, cy, rx, ry) => arc(cx, cy, rx, ry, 0, 2 * Math.PI + 0.1);
+const zigzag = (from, to, y0, y1, teeth) => {
+  const points = [];
+  for (let i = 0; i <= 2 * teeth; i++) points.push([from + ((to - from) * i) / (2 * teeth), i % 2 ? y1 : y0]);
+  return points;
+};
+
+/** Six faces drawn the way a visitor draws them: outline, hair, eyes, mouth, a few strokes each. */
+const HAND_DRAWN = [
+  { name: 'long hair', strokes: [
+    arc(0.5, 0.45, 0.3, 0.4, 0.15, Math.PI - 0.15),
+    [...arc(0.5, 0.5, 0.36, 0.4, Math.PI, 2 * Math.PI), [0.88, 0.95]],
+    [[0.14, 0.5], [0.12, 0.95]],
+    zigzag(0.22, 0.78, 0.2, 0.38, 5),
+    ellipse(0.37, 0.55, 0.06, 0.08), ellipse(0.63, 0.55, 0.06, 0.08),
+    [[0.47, 0.75], [0.53, 0.75]],
+  ] },
+  { name: 'short bob', strokes: [
+    arc(0.5, 0.5, 0.28, 0.35, 0.2, Math.PI - 0.2),
+    [[0.18, 0.68], ...arc(0.5, 0.52, 0.34, 0.4, Math.PI, 2 * Math.PI), [0.84, 0.68]],
+    [[0.25, 0.42], [0.5, 0.3], [0.75, 0.42]],
+    ellipse(0.38, 0.58, 0.05, 0.07), ellipse(0.62, 0.58, 0.05, 0.07),
+    arc(0.5, 0.74, 0.05, 0.03, 0.3, Math.PI - 0.3),
+  ] },
+  { name: 'twin tails', strokes: [
+    arc(0.5, 0.48, 0.27, 0.38, 0.2, Math.PI - 0.2),
+    arc(0.5, 0.5, 0.32, 0.38, Math.PI, 2 * Math.PI),
+    ellipse(0.12, 0.55, 0.08, 0.25), ellipse(0.88, 0.55, 0.08, 0.25),
+    zigzag(0.25, 0.75, 0.22, 0.36, 4),
+    ellipse(0.39, 0.56, 0.06, 0.08), ellipse(0.61, 0.56, 0.06, 0.08),
+    [[0.46, 0.74], [0.5, 0.76], [0.54, 0.74]],
+  ] },
+  { name: 'spiky hair', strokes: [
+    arc(0.5, 0.5, 0.28, 0.36, 0.2, Math.PI - 0.2),
+    zigzag(0.15, 0.85, 0.45, 0.08, 6),
+    [[0.3, 0.55], [0.44, 0.52]], [[0.56, 0.52], [0.7, 0.55]],
+    ellipse(0.38, 0.6, 0.04, 0.05), ellipse(0.62, 0.6, 0.04, 0.05),
+    [[0.45, 0.78], [0.55, 0.76]],
+  ] },
+  { name: 'closed eyes, smiling', strokes: [
+    arc(0.5, 0.46, 0.3, 0.4, 0.15, Math.PI - 0.15),
+    [...arc(0.5, 0.5, 0.35, 0.4, Math.PI, 2 * Math.PI), [0.86, 0.85]],
+    [[0.15, 0.5], [0.14, 0.85]],
+    [[0.3, 0.22], [0.42, 0.4], [0.5, 0.25], [0.6, 0.4], [0.72, 0.24]],
+    arc(0.37, 0.6, 0.07, 0.05, Math.PI + 0.3, 2 * Math.PI - 0.3),
+    arc(0.63, 0.6, 0.07, 0.05, Math.PI + 0.3, 2 * Math.PI - 0.3),
+    arc(0.5, 0.7, 0.08, 0.06, 0.3, Math.PI - 0.3),
+  ] },
+  { name: 'side parting, big eyes', strokes: [
+    arc(0.5, 0.45, 0.29, 0.4, 0.15, Math.PI - 0.15),
+    [[0.15, 0.9], ...arc(0.5, 0.5, 0.35, 0.42, Math.PI, 2 * Math.PI), [0.85, 0.9]],
+    [[0.3, 0.12], [0.25, 0.3], [0.2, 0.5]], [[0.3, 0.12], [0.55, 0.3], [0.8, 0.42]],
+    ellipse(0.37, 0.56, 0.08, 0.1), ellipse(0.63, 0.56, 0.08, 0.1),
+    ellipse(0.37, 0.58, 0.03, 0.04), ellipse(0.63, 0.58, 0.03, 0.04),
+    [[0.48, 0.77], [0.52, 0.77]],
+  ] },
+];
+
+test('six hand-drawn sketches become six distinct faces (the README figure)', async () => {
+  const browser = await launch();
+  try {
+    const { page } = browser;
+    await open(page, 'seed=5', '?backend=cpu');
+    await page.click('#start-drawing');
+    let { faces } = await drawnFace(page, 0);
+    const drawn = [];
+    for (const sketch of HAND_DRAWN) {
+      await page.click('#clear');
+      ({ faces } = await drawnFace(page, faces));
+      // One move per point: every move redraws the face, and these strokes are long.
+      for (const points of sketch.strokes) await stroke(page, points, 1);
+      const face = await drawnFace(page, faces);
+      faces = face.faces;
+      assert.ok(stdDev(face.rgb) > 20, `${sketch.name}: the face is nearly flat (std ${stdDev(face.rgb)})`);
+      const images = await page.evaluate(() => ['#sketch-pad', '#drawn-face'].map((s) => document.querySelector(s).toDataURL('image/png')));
+      drawn.push({ ...sketch, rgb: face.rgb, images });
+    }
+    for (let i = 0; i < drawn.length; i++) {
+      for (let j = i + 1; j < drawn.length; j++) {
+        const apart = difference(drawn[i].rgb, drawn[j].rgb);
+        assert.ok(apart.mean > 3, `"${drawn[i].name}" and "${drawn[j].name}" gave nearly the same face (mean ${apart.mean})`);
+      }
+    }
+    // The figure: sketches above, their faces below, at the pad's and 2x the face's size.
+    const figure = await page.evaluate(async (pairs) => {
+      const cell = 128;
+      const gap = 8;
+      const canvas = document.createElement('canvas');
+      canvas.width = pairs.length * (cell + gap) - gap;
+      canvas.height = 2 * cell + gap;
+      const context = canvas.getContext('2d');
+      context.fillStyle = '#fff';
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      context.imageSmoothingEnabled = false;
+      const load = (src) => new Promise((resolve) => { const image = new Image(); image.onload = () => resolve(image); image.src = src; });
+      for (const [index, [sketch, face]] of pairs.entries()) {
+        const x = index * (cell + gap);
+        context.strokeStyle = '#bbb';
+        context.strokeRect(x + 0.5, 0.5, cell - 1, cell - 1);
+        context.imageSmoothingEnabled = true;
+        context.drawImage(await load(sketch), x, 0, cell, cell);
+        context.imageSmoothingEnabled = false;
+        context.drawImage(await load(face), x, cell + gap, cell, cell);
+      }
+      return canvas.toDataURL('image/png');
+    }, drawn.map((d) => d.images));
+    const png = (dataUrl) => Buffer.from(dataUrl.split(',')[1], 'base64');
+    await writeFile(path.join(SHOTS, 'hand-drawn.png'), png(figure));
+    // Each drawing alone too: the page's example sketches are four of them.
+    for (const [index, { images }] of drawn.entries()) {
+      await writeFile(path.join(SHOTS, `hand-drawn-${index + 1}.png`), png(images[0]));
+    }
+    console.log(`six hand-drawn sketches: ${drawn.map((d) => d.name).join(', ')}; figure in ${path.join(SHOTS, 'hand-drawn.png')}`);
     assert.deepEqual(browser.errors, []);
   } finally {
     await browser.close();
