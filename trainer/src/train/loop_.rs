@@ -511,14 +511,26 @@ mod tests {
             .unwrap()
     }
 
+    /// A DCGAN small enough to train a step in a unit test.
+    fn tiny_model() -> facegan_model::DcganConfig {
+        facegan_model::DcganConfig::new()
+            .with_image_size(32)
+            .with_generator_width(8)
+            .with_discriminator_width(8)
+    }
+
+    fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max)
+    }
+
     #[test]
     fn a_checkpoint_carries_the_generator_average_across_a_resume() {
         let device = Device::flex();
         let train_device = device.clone().autodiff();
-        let model = facegan_model::DcganConfig::new()
-            .with_image_size(32)
-            .with_generator_width(8)
-            .with_discriminator_width(8);
+        let model = tiny_model();
         let config = TrainConfig::new(PathBuf::from("unused"), model.clone(), 1, 4);
         let (mut gan, meta) = fresh(&config, &train_device).unwrap();
         // An average far from the generator: a generator of another seed.
@@ -533,15 +545,9 @@ mod tests {
         let (resumed, _) = resume(&config, saved, &train_device).unwrap();
         let after = outputs(resumed.sample_generator(), &device);
 
-        let largest = |a: &[f32], b: &[f32]| {
-            a.iter()
-                .zip(b)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0f32, f32::max)
-        };
         // Untrained faces are nearly flat (outputs ~1e-4), so compare against that scale.
-        let apart = largest(&before, &generator);
-        let drift = largest(&before, &after);
+        let apart = largest_difference(&before, &generator);
+        let drift = largest_difference(&before, &after);
         assert!(apart > 1e-5, "the test needs distinct generators ({apart})");
         assert!(
             drift < apart / 1000.0,
@@ -553,10 +559,7 @@ mod tests {
     fn a_run_can_start_from_exported_weights_and_trains_them() {
         let device = Device::flex();
         let train_device = device.clone().autodiff();
-        let model = facegan_model::DcganConfig::new()
-            .with_image_size(32)
-            .with_generator_width(8)
-            .with_discriminator_width(8);
+        let model = tiny_model();
         device.seed(11);
         let exported = model.init_generator(&device);
         let dir = tempfile::tempdir().unwrap();
@@ -568,11 +571,7 @@ mod tests {
         let (mut gan, _) = fresh(&config, &train_device).unwrap();
         let wanted = outputs(&exported, &device);
         let started = outputs(&gan.generator, &device);
-        let apart = wanted
-            .iter()
-            .zip(&started)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        let apart = largest_difference(&wanted, &started);
         assert!(
             apart < 1e-6,
             "the generator did not start from the file ({apart})"
