@@ -283,3 +283,45 @@ fn generate_without_weights_uses_the_built_in_default_model() {
         }
     }
 }
+
+#[test]
+fn init_generator_refuses_another_architecture_and_the_translation_models() {
+    let dir = temp_dir();
+    let data = path(&dir, "data");
+    write_shapes(&data, 8, 32, 3);
+    let out = path(&dir, "run");
+    let (data, out) = (data.to_str().unwrap(), out.to_str().unwrap());
+    // The shipped generator is 64 px, latent 100: not the tiny run's architecture.
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../weights/anime-faces-64.fgw");
+
+    let output = run(&train_args(
+        data,
+        out,
+        &["--batch-size", "4", "--init-generator", shipped],
+    ));
+    assert_fails_with(
+        &output,
+        &["--init-generator", "anime-faces-64.fgw", "expected"],
+    );
+    assert!(
+        !std::path::Path::new(out).join("checkpoint.fgc").exists(),
+        "a refused start wrote a checkpoint"
+    );
+
+    let args = [
+        "train",
+        "--model",
+        "pix2pix",
+        "--data",
+        data,
+        "--sketches",
+        data,
+        "--out",
+        out,
+        "--backend",
+        "cpu",
+        "--init-generator",
+        shipped,
+    ];
+    assert_fails_with(&run(&args), &["--init-generator takes a DCGAN generator"]);
+}

@@ -82,6 +82,12 @@ impl TranslateConfig {
         let sketches = args.sketches.clone().context(
             "--model pix2pix and cyclegan need --sketches DIR (make one with `facegan sketch`)",
         )?;
+        // Silently training from random weights would waste the user's run.
+        ensure!(
+            args.init_generator.is_none(),
+            "--init-generator takes a DCGAN generator; --model pix2pix and cyclegan start from \
+             random weights (or resume from their run folder)"
+        );
         let model = TranslatorConfig::new()
             .with_image_size(args.image_size)
             .with_input_channels(1)
