@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{facegan, path, temp_dir};
+use common::{facegan, path, stdout_of_success, temp_dir};
 use facegan_model::SplitMix64;
 use facegan_trainer::sketch::ink_fraction;
 use image::{Rgb, RgbImage};
@@ -92,13 +92,7 @@ fn sketch(input: &Path, output: &Path, preview: Option<&Path>) -> String {
     if let Some(preview) = preview {
         command.arg("--preview").arg(preview);
     }
-    let result = command.output().unwrap();
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    String::from_utf8_lossy(&result.stdout).into_owned()
+    stdout_of_success(&mut command)
 }
 
 fn sorted_pngs(dir: &Path) -> Vec<PathBuf> {

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use burn::tensor::Device;
-use common::{facegan, pixel_difference, take_turn, temp_dir};
+use common::{facegan, pixel_difference, stdout_of_success, take_turn, temp_dir};
 use facegan_model::image::nchw_to_rgb8;
 use facegan_model::weights;
 use facegan_model::{SplitMix64, TranslatorConfig};
@@ -157,23 +157,17 @@ fn pix2pix_moves_its_output_towards_the_targets_and_resumes() {
     // `facegan evaluate` scores the exported weights on the pairs: the same L1 as computed
     // here from the run (within int8 and rounding), and one output per pair for FID.
     let scored = dir.path().join("scored");
-    let output = facegan()
-        .args(["evaluate", "--weights"])
-        .arg(&out)
-        .arg("--sketches")
-        .arg(&sketches)
-        .arg("--faces")
-        .arg(&faces)
-        .arg("--out-dir")
-        .arg(&scored)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let printed = stdout_of_success(
+        facegan()
+            .args(["evaluate", "--weights"])
+            .arg(&out)
+            .arg("--sketches")
+            .arg(&sketches)
+            .arg("--faces")
+            .arg(&faces)
+            .arg("--out-dir")
+            .arg(&scored),
     );
-    let printed = String::from_utf8_lossy(&output.stdout);
     let l1: f64 = printed
         .split("mean L1 to the faces ")
         .nth(1)
@@ -192,19 +186,14 @@ fn pix2pix_moves_its_output_towards_the_targets_and_resumes() {
 
     // `facegan translate`: one drawing, several seeds, several colourings.
     let colourings = dir.path().join("colourings");
-    let output = facegan()
-        .args(["translate", "--seed", "0", "--count", "6", "--weights"])
-        .arg(&out)
-        .arg("--sketch")
-        .arg(sketches.join("pair_03.png"))
-        .arg("--out-dir")
-        .arg(&colourings)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    stdout_of_success(
+        facegan()
+            .args(["translate", "--seed", "0", "--count", "6", "--weights"])
+            .arg(&out)
+            .arg("--sketch")
+            .arg(sketches.join("pair_03.png"))
+            .arg("--out-dir")
+            .arg(&colourings),
     );
     let faces: Vec<Vec<u8>> = (0..6)
         .map(|seed| {

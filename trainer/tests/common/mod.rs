@@ -98,6 +98,17 @@ pub fn facegan() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_facegan"))
 }
 
+/// Runs `command` and fails the test with its stderr unless it succeeds; returns its stdout.
+pub fn stdout_of_success(command: &mut std::process::Command) -> String {
+    let output = command.output().expect("facegan runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
