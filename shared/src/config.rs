@@ -58,6 +58,15 @@ impl DcganConfig {
         Ok(())
     }
 
+    /// Whether a generator built from `other` has this config's generator: the discriminator's
+    /// fields do not shape it, so a generator can be trained on beside another discriminator.
+    pub fn same_generator(&self, other: &DcganConfig) -> bool {
+        self.image_size == other.image_size
+            && self.latent_size == other.latent_size
+            && self.generator_width == other.generator_width
+            && self.kernel_size == other.kernel_size
+    }
+
     /// Number of times the generator doubles its 4x4 seed map: log2(image_size / 4).
     pub fn doublings(&self) -> usize {
         (self.image_size / 4).trailing_zeros() as usize

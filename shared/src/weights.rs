@@ -361,14 +361,15 @@ fn load_tensors<M: Module>(
     Ok(module.map(&mut loader))
 }
 
-/// Like [`load_generator`], but refuses a file whose architecture is not `expected`.
+/// Like [`load_generator`], but refuses a file whose generator is not `expected`'s (the
+/// discriminator's fields may differ: see [`DcganConfig::same_generator`]).
 pub fn load_generator_expecting(
     bytes: &[u8],
     expected: &DcganConfig,
     device: &Device,
 ) -> Result<Generator, WeightsError> {
     let found = read_config(bytes)?;
-    if &found != expected {
+    if !found.same_generator(expected) {
         return Err(WeightsError::Mismatch {
             expected: Box::new(expected.clone()),
             found: Box::new(found),

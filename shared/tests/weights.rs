@@ -204,6 +204,12 @@ fn refuses_wrong_architecture_and_tensor_shapes() {
         error.contains("latent_size: 8") && error.contains("latent_size: 9"),
         "{error}"
     );
+
+    // The discriminator's fields do not shape the generator, so they may differ.
+    let wider_critic = config
+        .clone()
+        .with_discriminator_width(config.discriminator_width * 2);
+    assert!(load_generator_expecting(&bytes, &wider_critic, &device).is_ok());
 }
 
 #[test]

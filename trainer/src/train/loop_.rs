@@ -598,7 +598,17 @@ mod tests {
             "a training step left the loaded generator unchanged"
         );
 
-        // Another architecture is refused, naming the file.
+        // Another discriminator is fine: the file holds only the generator.
+        let mut other_critic = config.clone();
+        other_critic.model = model
+            .clone()
+            .with_discriminator_width(model.discriminator_width * 2);
+        assert!(
+            fresh(&other_critic, &train_device).is_ok(),
+            "a discriminator of another width refused the generator"
+        );
+
+        // Another generator is refused, naming the file.
         let mut wider = config.clone();
         wider.model = model.with_generator_width(16);
         let Err(error) = fresh(&wider, &train_device) else {
