@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Output;
 
-use common::{facegan, path, pixel_difference, pixel_std, temp_dir, write_shapes};
+use common::{facegan, path, pixel_difference, pixel_std, shapes_folder, temp_dir};
 
 fn run(args: &[&str]) -> Output {
     facegan().args(args).output().expect("facegan runs")
@@ -88,9 +88,7 @@ fn a_folder_of_corrupt_images_is_refused() {
 
 #[test]
 fn corrupt_and_truncated_images_are_skipped_counted_and_listed() {
-    let dir = temp_dir();
-    let data = path(&dir, "data");
-    write_shapes(&data, 20, 32, 9);
+    let (dir, data) = shapes_folder(20, 9);
     let good = std::fs::read(data.join("shape_0000.png")).unwrap();
     std::fs::write(data.join("truncated.png"), &good[..good.len() / 3]).unwrap();
     std::fs::write(data.join("garbage.jpg"), b"definitely not a jpeg").unwrap();
@@ -113,9 +111,7 @@ fn corrupt_and_truncated_images_are_skipped_counted_and_listed() {
 
 #[test]
 fn unsupported_image_size_and_oversized_batch_are_refused() {
-    let dir = temp_dir();
-    let data = path(&dir, "data");
-    write_shapes(&data, 10, 32, 10);
+    let (dir, data) = shapes_folder(10, 10);
     let out = path(&dir, "run");
     let (data, out) = (data.to_str().unwrap(), out.to_str().unwrap());
 
@@ -135,9 +131,7 @@ fn unsupported_image_size_and_oversized_batch_are_refused() {
 
 #[test]
 fn export_then_generate_grids_files_and_morphs() {
-    let dir = temp_dir();
-    let data = path(&dir, "data");
-    write_shapes(&data, 16, 32, 11);
+    let (dir, data) = shapes_folder(16, 11);
     let out = path(&dir, "run");
     let output = run(&train_args(
         data.to_str().unwrap(),
@@ -286,9 +280,7 @@ fn generate_without_weights_uses_the_built_in_default_model() {
 
 #[test]
 fn init_generator_refuses_another_architecture_and_the_translation_models() {
-    let dir = temp_dir();
-    let data = path(&dir, "data");
-    write_shapes(&data, 8, 32, 3);
+    let (dir, data) = shapes_folder(8, 3);
     let out = path(&dir, "run");
     let (data, out) = (data.to_str().unwrap(), out.to_str().unwrap());
     // The shipped generator is 64 px, latent 100: not the tiny run's architecture.

@@ -5,7 +5,7 @@ mod common;
 use std::sync::atomic::AtomicBool;
 
 use burn::tensor::Device;
-use common::{pixel_difference, pixel_std, take_turn, temp_dir, tiny_config, write_shapes};
+use common::{pixel_difference, pixel_std, shapes_folder, take_turn, tiny_config};
 use facegan_model::weights::{Precision, load_generator, save_generator, save_generator_as};
 use facegan_trainer::cli::RunGenerator;
 use facegan_trainer::export::{generator_from_run, generator_of_run};
@@ -28,9 +28,7 @@ fn steps_of(run: &std::path::Path) -> Vec<u64> {
 #[test]
 fn interrupted_run_resumes_where_it_stopped() {
     let _turn = take_turn();
-    let dir = temp_dir();
-    let data = dir.path().join("data");
-    write_shapes(&data, IMAGES, 32, 2);
+    let (dir, data) = shapes_folder(IMAGES, 2);
     let run = dir.path().join("run");
     let config = tiny_config(&data, 2, BATCH);
     let device = Device::flex();
@@ -80,9 +78,7 @@ fn interrupted_run_resumes_where_it_stopped() {
 #[test]
 fn resumed_run_matches_an_uninterrupted_one() {
     let _turn = take_turn();
-    let dir = temp_dir();
-    let data = dir.path().join("data");
-    write_shapes(&data, IMAGES, 32, 3);
+    let (dir, data) = shapes_folder(IMAGES, 3);
     let mut config = tiny_config(&data, 4, BATCH);
     // Fast-moving weights, so the moving average visibly trails the last step's.
     config.generator_lr = 2e-3;
@@ -128,9 +124,7 @@ fn resumed_run_matches_an_uninterrupted_one() {
 #[test]
 fn truncated_checkpoint_is_refused_and_the_previous_one_used() {
     let _turn = take_turn();
-    let dir = temp_dir();
-    let data = dir.path().join("data");
-    write_shapes(&data, IMAGES, 32, 4);
+    let (dir, data) = shapes_folder(IMAGES, 4);
     let run = dir.path().join("run");
     let device = Device::flex();
     train(
@@ -176,9 +170,7 @@ fn truncated_checkpoint_is_refused_and_the_previous_one_used() {
 #[test]
 fn nan_loss_stops_training_and_keeps_the_last_good_checkpoint() {
     let _turn = take_turn();
-    let dir = temp_dir();
-    let data = dir.path().join("data");
-    write_shapes(&data, IMAGES, 32, 5);
+    let (dir, data) = shapes_folder(IMAGES, 5);
     let run = dir.path().join("run");
     let mut config = tiny_config(&data, 3, BATCH);
     config.inject_nan_at_step = Some(BATCHES + 2);
@@ -204,9 +196,7 @@ fn nan_loss_stops_training_and_keeps_the_last_good_checkpoint() {
 #[test]
 fn exported_weights_draw_the_same_faces() {
     let _turn = take_turn();
-    let dir = temp_dir();
-    let data = dir.path().join("data");
-    write_shapes(&data, IMAGES, 32, 6);
+    let (dir, data) = shapes_folder(IMAGES, 6);
     let run = dir.path().join("run");
     // A few fast epochs, so the faces vary and the comparison means something.
     let mut config = tiny_config(&data, 15, BATCH);

@@ -117,6 +117,15 @@ pub fn path(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
 
+/// A temporary folder whose `data/` holds `count` 32 px disc images drawn from `seed`; runs
+/// go beside it.
+pub fn shapes_folder(count: usize, seed: u64) -> (tempfile::TempDir, PathBuf) {
+    let dir = temp_dir();
+    let data = path(&dir, "data");
+    write_shapes(&data, count, 32, seed);
+    (dir, data)
+}
+
 /// Training tests take turns: networks are initialised from the process-wide random seed, so
 /// two runs at once draw each other's numbers and stop being reproducible.
 static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
