@@ -462,6 +462,13 @@ async function drawnFace(page, after) {
   };
 }
 
+/** Opens the page on the CPU at seed 5 and starts the drawing pad; returns its first (blank) face. */
+async function openDrawingPad(page) {
+  await open(page, 'seed=5', '?backend=cpu');
+  await page.click('#start-drawing');
+  return drawnFace(page, 0);
+}
+
 /** Drags the mouse through `points` (fractions of the pad's side) as one stroke, `steps` moves per point. */
 async function stroke(page, points, steps = 4) {
   const box = await page.locator('#sketch-pad').boundingBox();
@@ -482,9 +489,7 @@ test('the drawing pad: strokes become a face that follows them, undo and colouri
   const browser = await launch();
   try {
     const { page } = browser;
-    await open(page, 'seed=5', '?backend=cpu');
-    await page.click('#start-drawing');
-    const { faces, rgb: empty } = await drawnFace(page, 0);
+    const { faces, rgb: empty } = await openDrawingPad(page);
 
     // A face outline, two eyes and a mouth.
     await stroke(page, arc(0.5, 0.45, 0.3, 0.4, 0.15, Math.PI - 0.15));
@@ -590,9 +595,7 @@ test('six hand-drawn sketches become six distinct faces (the README figure)', as
   const browser = await launch();
   try {
     const { page } = browser;
-    await open(page, 'seed=5', '?backend=cpu');
-    await page.click('#start-drawing');
-    let { faces } = await drawnFace(page, 0);
+    let { faces } = await openDrawingPad(page);
     const drawn = [];
     for (const sketch of HAND_DRAWN) {
       await page.click('#clear');
