@@ -326,6 +326,10 @@ pub struct GenerateArgs {
     /// Frames of the morph.
     #[arg(long, default_value_t = 16)]
     pub steps: usize,
+    /// Scale every latent by this factor in (0, 1] (the truncation trick): lower gives
+    /// cleaner but less varied faces; 1 draws them as trained.
+    #[arg(long, default_value_t = 1.0)]
+    pub truncation: f32,
     /// Where to run the generator.
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
     pub backend: BackendChoice,
@@ -371,8 +375,11 @@ pub struct EvaluateArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
-    /// Training run folder (holds checkpoint.fgc).
-    pub run_dir: PathBuf,
+    /// Training run folder (holds checkpoint.fgc); or one or more generators already exported
+    /// (.fgw) of the same architecture, to export again (new BatchNorm statistics, another
+    /// precision), several averaged weight by weight (snapshots of one run, Polyak-style).
+    #[arg(required = true, value_name = "RUN_DIR | FGW...")]
+    pub sources: Vec<PathBuf>,
     /// Output weights file.
     #[arg(long, default_value = "generator.fgw")]
     pub out: PathBuf,
@@ -384,6 +391,11 @@ pub struct ExportArgs {
     /// show; the last step's when the run kept no average) or the last step's.
     #[arg(long, value_enum, default_value_t = RunGenerator::Averaged)]
     pub from: RunGenerator,
+    /// Measure the generator's BatchNorm statistics on its final weights over this many random
+    /// latents (BigGAN's "standing statistics") instead of keeping the running averages of
+    /// training, which trail the weights; 0 keeps them.
+    #[arg(long, default_value_t = 4096)]
+    pub standing_statistics: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

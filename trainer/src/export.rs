@@ -1,16 +1,16 @@
 //! `facegan export`: a run's generator as a compact `.fgw` file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail, ensure};
 use burn::module::Module;
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
+use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use facegan_model::weights::{Precision, save_generator_as, save_translator_as};
-use facegan_model::{DcganConfig, Generator};
+use facegan_model::{DcganConfig, Generator, SplitMix64, load_generator};
 
 use crate::cli::{ExportArgs, ExportPrecision, RunGenerator};
-use crate::train::checkpoint;
+use crate::train::{blend, checkpoint};
 use crate::translate::{load_translator, read_palette};
 
 pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
@@ -19,23 +19,37 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
         ExportPrecision::F16 => Precision::Half,
         ExportPrecision::Int8 => Precision::Int8,
     };
-    if let Some((unet, config)) = load_translator(&args.run_dir, &device)? {
-        let palette = read_palette(&args.run_dir)?;
-        let entries = palette.len();
-        let bytes = save_translator_as(&unet, &config, palette, precision);
-        write_atomically(&args.out, &bytes)?;
-        log::info!(
-            "wrote {} ({:?}, {:.2} MB, sketch-to-face U-Net of {} parameters, image size {}, \
-             palette of {entries} colour codes)",
-            args.out.display(),
-            args.precision,
-            bytes.len() as f64 / 1e6,
-            unet.num_params(),
-            config.image_size
-        );
-        return Ok(());
-    }
-    let (generator, config) = generator_of_run(&args.run_dir, args.from, &device)?;
+    let (generator, config) = if args.sources.iter().all(|path| is_weights_file(path)) {
+        average_of_files(&args.sources, &device)?
+    } else {
+        let [run_dir] = args.sources.as_slice() else {
+            bail!("give one run folder, or only .fgw files to average");
+        };
+        if let Some((unet, config)) = load_translator(run_dir, &device)? {
+            let palette = read_palette(run_dir)?;
+            let entries = palette.len();
+            let bytes = save_translator_as(&unet, &config, palette, precision);
+            write_atomically(&args.out, &bytes)?;
+            log::info!(
+                "wrote {} ({:?}, {:.2} MB, sketch-to-face U-Net of {} parameters, image size {}, \
+                 palette of {entries} colour codes)",
+                args.out.display(),
+                args.precision,
+                bytes.len() as f64 / 1e6,
+                unet.num_params(),
+                config.image_size
+            );
+            return Ok(());
+        }
+        generator_of_run(run_dir, args.from, &device)?
+    };
+    let generator = match args.standing_statistics {
+        0 => generator,
+        count => {
+            let latents = standing_latents(count, config.latent_size, &device);
+            generator.with_standing_statistics(&latents)
+        }
+    };
     let bytes = save_generator_as(&generator, &config, precision);
     write_atomically(&args.out, &bytes)?;
     log::info!(
@@ -48,6 +62,57 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
         config.latent_size
     );
     Ok(())
+}
+
+fn is_weights_file(path: &Path) -> bool {
+    path.is_file() && path.extension().is_some_and(|extension| extension == "fgw")
+}
+
+/// The weight-by-weight mean of exported generators of one architecture (BatchNorm running
+/// statistics included; measure standing statistics afterwards).
+fn average_of_files(
+    paths: &[PathBuf],
+    device: &Device,
+) -> anyhow::Result<(Generator, DcganConfig)> {
+    let mut average: Option<(Generator, DcganConfig)> = None;
+    for (index, path) in paths.iter().enumerate() {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let (generator, config) = load_generator(&bytes, device)
+            .with_context(|| format!("{} is not a face generator", path.display()))?;
+        average = Some(match average {
+            None => (generator, config),
+            Some((mean, first)) => {
+                ensure!(
+                    first.same_generator(&config),
+                    "{} is another generator architecture than {}: {config:?} vs {first:?}",
+                    path.display(),
+                    paths[0].display()
+                );
+                // The running mean of k items keeps (k - 1) / k of the mean of the first k - 1.
+                let k = (index + 1) as f64;
+                (blend(mean, &generator, (k - 1.0) / k), first)
+            }
+        });
+    }
+    average.context("no generator to export")
+}
+
+/// Seed of the latents that measure standing statistics; any fixed stream of N(0, 1) latents
+/// will do, this one keeps exports reproducible.
+const STANDING_STATISTICS_SEED: u64 = 0x5747_414E_4449_4E47;
+
+/// `count` random latents in batches of up to 256, each `[n, latent, 1, 1]`.
+fn standing_latents(count: usize, latent_size: usize, device: &Device) -> Vec<Tensor<4>> {
+    let mut rng = SplitMix64::new(STANDING_STATISTICS_SEED);
+    (0..count)
+        .step_by(256)
+        .map(|start| {
+            let n = (count - start).min(256);
+            let values: Vec<f32> = (0..n * latent_size).map(|_| rng.normal()).collect();
+            Tensor::from_data(TensorData::new(values, [n, latent_size, 1, 1]), device)
+        })
+        .collect()
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

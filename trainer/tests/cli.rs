@@ -278,6 +278,57 @@ fn generate_without_weights_uses_the_built_in_default_model() {
     }
 }
 
+/// Mean pixel difference over all pairs of faces of the built-in model, seeds 0-7, drawn with
+/// `--truncation psi`.
+fn spread_at_truncation(psi: &str) -> f64 {
+    let dir = temp_dir();
+    let faces = path(&dir, "faces");
+    let args = [
+        "generate",
+        "--count",
+        "8",
+        "--truncation",
+        psi,
+        "--out-dir",
+        faces.to_str().unwrap(),
+    ];
+    let output = run(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let images: Vec<Vec<u8>> = (0..8)
+        .map(|seed| {
+            let face = faces.join(format!("seed_{seed}.png"));
+            image::open(face).unwrap().to_rgb8().into_raw()
+        })
+        .collect();
+    let mut total = 0.0;
+    let mut pairs = 0;
+    for a in 0..images.len() {
+        for b in a + 1..images.len() {
+            total += pixel_difference(&images[a..=a], &images[b..=b]).1;
+            pairs += 1;
+        }
+    }
+    total / pairs as f64
+}
+
+#[test]
+fn truncation_trades_variety_for_typical_faces() {
+    let (full, half, tiny) = (
+        spread_at_truncation("1"),
+        spread_at_truncation("0.5"),
+        spread_at_truncation("0.05"),
+    );
+    println!("mean pairwise pixel difference: {full:.1} at 1, {half:.1} at 0.5, {tiny:.1} at 0.05");
+    assert!(half < full * 0.9, "{half} vs {full}");
+    assert!(tiny < half * 0.5, "{tiny} vs {half}");
+
+    for bad in ["0", "1.5", "-1"] {
+        let flag = format!("--truncation={bad}");
+        let output = run(&["generate", &flag, "--out", "never.png"]);
+        assert_fails_with(&output, &["--truncation must be in (0, 1]"]);
+    }
+}
+
 #[test]
 fn init_generator_refuses_another_architecture_and_the_translation_models() {
     let (dir, data) = shapes_folder(8, 3);

@@ -130,10 +130,11 @@ fn pix2pix_moves_its_output_towards_the_targets_and_resumes() {
     // palette of the run's faces.
     let out = dir.path().join("sketch.fgw");
     facegan_trainer::export::run(&ExportArgs {
-        run_dir: run.clone(),
+        sources: vec![run.clone()],
         out: out.clone(),
         precision: ExportPrecision::Int8,
         from: RunGenerator::Averaged,
+        standing_statistics: 4096,
     })
     .unwrap();
     let (exported, exported_config, palette) =

@@ -10,13 +10,13 @@ use crate::DcganConfig;
 /// One upsampling stage: transposed convolution, BatchNorm, ReLU.
 #[derive(Module, Debug)]
 pub struct UpBlock {
-    conv: ConvTranspose2d,
-    norm: BatchNorm,
+    pub(super) conv: ConvTranspose2d,
+    pub(super) norm: BatchNorm,
 }
 
 impl UpBlock {
     /// `[n, c_in, h, w]` -> `[n, c_out, h', w']`
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+    pub(super) fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         relu(self.norm.forward(self.conv.forward(x)))
     }
 }
@@ -28,7 +28,7 @@ impl UpBlock {
 /// the side with a stride-2 transposed convolution of `kernel_size`.
 #[derive(Module, Debug)]
 pub struct Generator {
-    blocks: Vec<UpBlock>,
+    pub(super) blocks: Vec<UpBlock>,
     output: ConvTranspose2d,
 }
 

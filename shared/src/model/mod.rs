@@ -4,6 +4,7 @@
 mod discriminator;
 mod generator;
 mod init;
+mod standing_statistics;
 
 pub(crate) use init::WEIGHT_INIT;
 

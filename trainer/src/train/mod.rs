@@ -10,6 +10,7 @@ mod loop_;
 mod loss;
 pub mod samples;
 
+pub(crate) use average::blend;
 pub use config::{LabelConfig, TrainConfig};
 pub(crate) use config::{adam, check_learning_rates};
 pub use diversity::{DIVERSITY_FILE, mean_pairwise_distance};
