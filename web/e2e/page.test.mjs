@@ -214,9 +214,15 @@ test('the grid shows 16 distinct faces, on the CPU when WebGPU is unavailable', 
   const browser = await launch();
   try {
     const { page } = browser;
+    const requested = [];
+    page.on('request', (request) => requested.push(new URL(request.url()).pathname));
     await open(page, `seed=${NATIVE_SEED}`);
     const backend = await page.getAttribute('#backend', 'data-backend');
     assert.equal(backend, 'cpu', 'without --enable-unsafe-webgpu headless Chromium has no adapter');
+    // A visitor who only looks at faces downloads neither the sketch model nor the examples
+    // of the drawing pad (the README's faces-only size counts on it).
+    const drawingFiles = requested.filter((file) => /sketch-to-face|\/examples\//.test(file));
+    assert.deepEqual(drawingFiles, [], `fetched before "Start drawing": ${requested.join(', ')}`);
     const note = await page.textContent('#backend-note');
     assert.match(note, /WebGPU/, 'the page says why it fell back');
     const faces = await gridFaces(page);
