@@ -237,22 +237,24 @@ fn damaged_weights_are_refused_with_expected_and_found_values() {
     assert!(!face.exists());
 }
 
-#[test]
-fn generate_without_weights_uses_the_built_in_default_model() {
+/// Faces of the built-in model for seeds `first..first + 8`, drawn with `extra` arguments.
+fn built_in_faces(first: u64, extra: &[&str]) -> Vec<Vec<u8>> {
     let dir = temp_dir();
     let faces = path(&dir, "faces");
-    let args = [
+    let first_seed = first.to_string();
+    let mut args = vec![
         "generate",
         "--seed",
-        "7",
+        &first_seed,
         "--count",
         "8",
         "--out-dir",
         faces.to_str().unwrap(),
     ];
+    args.extend_from_slice(extra);
     let output = run(&args);
     assert!(output.status.success(), "{}", stderr(&output));
-    let images: Vec<Vec<u8>> = (7..15)
+    (first..first + 8)
         .map(|seed| {
             let face = image::open(faces.join(format!("seed_{seed}.png")))
                 .unwrap()
@@ -260,55 +262,43 @@ fn generate_without_weights_uses_the_built_in_default_model() {
             assert_eq!(face.dimensions(), (64, 64));
             face.into_raw()
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn generate_without_weights_uses_the_built_in_default_model() {
+    let images = built_in_faces(7, &[]);
     for (seed, face) in (7..).zip(&images) {
         let std = pixel_std(std::slice::from_ref(face));
         assert!(std > 20.0, "face {seed} is nearly flat (std {std:.1})");
     }
+    for (a, b, diff) in pairwise_differences(&images) {
+        assert!(
+            diff > 10.0,
+            "seeds {} and {} give near copies ({diff:.1})",
+            a + 7,
+            b + 7
+        );
+    }
+}
+
+/// The mean pixel difference of every pair of images, with their indices.
+fn pairwise_differences(images: &[Vec<u8>]) -> Vec<(usize, usize, f64)> {
+    let mut pairs = Vec::new();
     for a in 0..images.len() {
         for b in a + 1..images.len() {
             let (_, diff) = pixel_difference(&images[a..=a], &images[b..=b]);
-            assert!(
-                diff > 10.0,
-                "seeds {} and {} give near copies ({diff:.1})",
-                a + 7,
-                b + 7
-            );
+            pairs.push((a, b, diff));
         }
     }
+    pairs
 }
 
 /// Mean pixel difference over all pairs of faces of the built-in model, seeds 0-7, drawn with
 /// `--truncation psi`.
 fn spread_at_truncation(psi: &str) -> f64 {
-    let dir = temp_dir();
-    let faces = path(&dir, "faces");
-    let args = [
-        "generate",
-        "--count",
-        "8",
-        "--truncation",
-        psi,
-        "--out-dir",
-        faces.to_str().unwrap(),
-    ];
-    let output = run(&args);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let images: Vec<Vec<u8>> = (0..8)
-        .map(|seed| {
-            let face = faces.join(format!("seed_{seed}.png"));
-            image::open(face).unwrap().to_rgb8().into_raw()
-        })
-        .collect();
-    let mut total = 0.0;
-    let mut pairs = 0;
-    for a in 0..images.len() {
-        for b in a + 1..images.len() {
-            total += pixel_difference(&images[a..=a], &images[b..=b]).1;
-            pairs += 1;
-        }
-    }
-    total / pairs as f64
+    let pairs = pairwise_differences(&built_in_faces(0, &["--truncation", psi]));
+    pairs.iter().map(|(_, _, diff)| diff).sum::<f64>() / pairs.len() as f64
 }
 
 #[test]
