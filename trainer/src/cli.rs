@@ -28,7 +28,7 @@ pub enum Command {
     /// of the sketch-to-face models.
     Sketch(SketchArgs),
     /// Train a DCGAN on a folder of images (resumes automatically when RUN_DIR has a checkpoint).
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Generate faces from exported weights.
     Generate(GenerateArgs),
     /// Faces for a drawing from exported sketch-to-face weights, one colouring per seed.
@@ -168,6 +168,10 @@ pub struct TrainArgs {
     /// Also write a checkpoint every N steps inside an epoch (0 = only at epoch ends).
     #[arg(long, default_value_t = 500)]
     pub checkpoint_every: usize,
+    /// Every N epochs, also keep the generator that draws the samples as
+    /// `snapshots/epoch_NNN.fgw` (f16), for `facegan export` to average the last few (0 = never).
+    #[arg(long, default_value_t = 0)]
+    pub snapshot_every: usize,
     /// Use at most this many images (0 = all), e.g. for a quick trial run.
     #[arg(long, default_value_t = 0)]
     pub max_images: usize,

@@ -115,7 +115,7 @@ fn standing_latents(count: usize, latent_size: usize, device: &Device) -> Vec<Te
         .collect()
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let temporary = path.with_extension("fgw.tmp");
     std::fs::write(&temporary, bytes)
         .with_context(|| format!("cannot write {}", temporary.display()))?;

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use burn::tensor::Device;
 use common::{pixel_difference, pixel_std, shapes_folder, take_turn, tiny_config};
 use facegan_model::weights::{Precision, load_generator, save_generator, save_generator_as};
-use facegan_trainer::cli::RunGenerator;
+use facegan_trainer::cli::{ExportArgs, ExportPrecision, RunGenerator};
 use facegan_trainer::export::{generator_from_run, generator_of_run};
 use facegan_trainer::generate::faces_for_seeds;
 use facegan_trainer::train::checkpoint::{self, CheckpointError};
@@ -238,4 +238,36 @@ fn exported_weights_draw_the_same_faces() {
     println!("int8 export: worst pixel difference {worst}/255, mean {mean:.3}");
     assert!(worst <= 12, "worst pixel difference {worst}");
     assert!(mean <= 1.5, "mean pixel difference {mean}");
+}
+
+#[test]
+fn snapshots_are_the_sample_generator_of_their_epoch() {
+    let _turn = take_turn();
+    let (dir, data) = shapes_folder(IMAGES, 8);
+    let run = dir.path().join("run");
+    let mut config = tiny_config(&data, 4, BATCH);
+    config.snapshot_every = 2;
+    train(&config, &run, &Device::flex(), &AtomicBool::new(false)).unwrap();
+
+    let mut kept: Vec<String> = std::fs::read_dir(run.join("snapshots"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ["epoch_002.fgw", "epoch_004.fgw"]);
+
+    // The last one is what export writes from the final checkpoint (f16, statistics kept).
+    let exported = dir.path().join("exported.fgw");
+    facegan_trainer::export::run(&ExportArgs {
+        sources: vec![run.clone()],
+        out: exported.clone(),
+        precision: ExportPrecision::F16,
+        from: RunGenerator::Averaged,
+        standing_statistics: 0,
+    })
+    .unwrap();
+    let last = std::fs::read(run.join("snapshots/epoch_004.fgw")).unwrap();
+    assert!(last == std::fs::read(&exported).unwrap());
+    let first = std::fs::read(run.join("snapshots/epoch_002.fgw")).unwrap();
+    assert!(first != last, "epochs 2 and 4 kept the same generator");
 }

@@ -53,6 +53,9 @@ pub struct TrainConfig {
     pub labels: LabelConfig,
     pub generator_steps: usize,
     pub checkpoint_every: usize,
+    /// Write the sample generator as `snapshots/epoch_NNN.fgw` every N epochs (0 = never).
+    #[serde(default)]
+    pub snapshot_every: usize,
     pub max_images: usize,
     /// Decay of the generator's moving average (0 = keep none); see `average.rs`.
     #[serde(default = "default_ema_decay")]
@@ -82,6 +85,7 @@ impl TrainConfig {
             labels: LabelConfig::default(),
             generator_steps: 1,
             checkpoint_every: 0,
+            snapshot_every: 0,
             max_images: 0,
             ema_decay: default_ema_decay(),
             init_generator: None,
@@ -124,6 +128,7 @@ impl TrainConfig {
             },
             generator_steps: args.generator_steps,
             checkpoint_every: args.checkpoint_every,
+            snapshot_every: args.snapshot_every,
             max_images: args.max_images,
             ema_decay: args.ema_decay,
             init_generator: args.init_generator.clone(),

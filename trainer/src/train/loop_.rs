@@ -16,6 +16,7 @@ use super::checkpoint::{self, Checkpoint, CheckpointMeta};
 use super::diversity::{self, COLLAPSE_RATIO, mean_pairwise_distance};
 use super::log::{LOG_FILE, StepLog, StepRow};
 use super::samples::{SAMPLE_SEEDS, render_faces, write_epoch_samples};
+use super::snapshot;
 use super::{LabelPolicy, TrainConfig, bce_with_logits};
 use crate::data::{ImageSet, Skipped, batch_tensor, load_folder};
 
@@ -220,6 +221,14 @@ pub fn train(
                  possible mode collapse; look at samples/epoch_{:03}.png",
                 epoch + 1,
                 epoch + 1
+            );
+        }
+        if config.snapshot_every > 0 && (epoch + 1).is_multiple_of(config.snapshot_every) {
+            let path = snapshot::write(run_dir, epoch + 1, gan.sample_generator(), &config.model)?;
+            log::info!(
+                "epoch {}: kept the generator as {}",
+                epoch + 1,
+                path.display()
             );
         }
         meta.epoch = epoch + 1;

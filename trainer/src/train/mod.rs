@@ -9,6 +9,7 @@ mod log;
 mod loop_;
 mod loss;
 pub mod samples;
+pub mod snapshot;
 
 pub(crate) use average::blend;
 pub use config::{LabelConfig, TrainConfig};
