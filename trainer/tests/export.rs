@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor};
 use common::{take_turn, temp_dir};
 use facegan_model::weights::{Precision, load_generator, save_generator_as};
 use facegan_model::{DcganConfig, Generator};
-use facegan_trainer::cli::{ExportArgs, ExportPrecision, RunGenerator};
+use facegan_trainer::cli::ExportPrecision;
 
 /// Every float of a module (weights and BatchNorm statistics), in visiting order.
 #[derive(Default)]
@@ -50,13 +50,7 @@ fn write_generator(dir: &Path, name: &str, width: usize, seed: u64) -> (Generato
 }
 
 fn export(sources: &[&Path], out: &Path, standing_statistics: usize) -> anyhow::Result<()> {
-    facegan_trainer::export::run(&ExportArgs {
-        sources: sources.iter().map(|path| path.to_path_buf()).collect(),
-        out: out.to_path_buf(),
-        precision: ExportPrecision::F16,
-        from: RunGenerator::Averaged,
-        standing_statistics,
-    })
+    common::export(sources, out, ExportPrecision::F16, standing_statistics)
 }
 
 #[test]

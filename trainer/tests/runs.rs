@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use burn::tensor::Device;
 use common::{pixel_difference, pixel_std, shapes_folder, take_turn, tiny_config};
 use facegan_model::weights::{Precision, load_generator, save_generator, save_generator_as};
-use facegan_trainer::cli::{ExportArgs, ExportPrecision, RunGenerator};
+use facegan_trainer::cli::{ExportPrecision, RunGenerator};
 use facegan_trainer::export::{generator_from_run, generator_of_run};
 use facegan_trainer::generate::faces_for_seeds;
 use facegan_trainer::train::checkpoint::{self, CheckpointError};
@@ -258,14 +258,7 @@ fn snapshots_are_the_sample_generator_of_their_epoch() {
 
     // The last one is what export writes from the final checkpoint (f16, statistics kept).
     let exported = dir.path().join("exported.fgw");
-    facegan_trainer::export::run(&ExportArgs {
-        sources: vec![run.clone()],
-        out: exported.clone(),
-        precision: ExportPrecision::F16,
-        from: RunGenerator::Averaged,
-        standing_statistics: 0,
-    })
-    .unwrap();
+    common::export(&[&run], &exported, ExportPrecision::F16, 0).unwrap();
     let last = std::fs::read(run.join("snapshots/epoch_004.fgw")).unwrap();
     assert!(last == std::fs::read(&exported).unwrap());
     let first = std::fs::read(run.join("snapshots/epoch_002.fgw")).unwrap();

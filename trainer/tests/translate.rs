@@ -10,7 +10,7 @@ use common::{facegan, pixel_difference, stdout_of_success, take_turn, temp_dir};
 use facegan_model::image::nchw_to_rgb8;
 use facegan_model::weights;
 use facegan_model::{SplitMix64, TranslatorConfig};
-use facegan_trainer::cli::{ExportArgs, ExportPrecision, RunGenerator};
+use facegan_trainer::cli::ExportPrecision;
 use facegan_trainer::train::{Outcome, read_log_rows};
 use facegan_trainer::translate::{
     TranslateConfig, TranslateMode, load_pairs, load_translator, train_translator,
@@ -129,14 +129,7 @@ fn pix2pix_moves_its_output_towards_the_targets_and_resumes() {
     // Export (int8, for the page) and load back: same faces within quantisation, and the
     // palette of the run's faces.
     let out = dir.path().join("sketch.fgw");
-    facegan_trainer::export::run(&ExportArgs {
-        sources: vec![run.clone()],
-        out: out.clone(),
-        precision: ExportPrecision::Int8,
-        from: RunGenerator::Averaged,
-        standing_statistics: 4096,
-    })
-    .unwrap();
+    common::export(&[&run], &out, ExportPrecision::Int8, 0).unwrap();
     let (exported, exported_config, palette) =
         weights::load_translator(&std::fs::read(&out).unwrap(), &device).unwrap();
     let (trained, trained_config) = load_translator(&run, &device).unwrap().unwrap();

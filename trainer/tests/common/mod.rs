@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use facegan_model::{DcganConfig, SplitMix64};
+use facegan_trainer::cli::{ExportArgs, ExportPrecision, RunGenerator};
 use facegan_trainer::train::TrainConfig;
 
 /// The fixed background of the synthetic set: a saturated blue no untrained generator makes.
@@ -135,4 +136,20 @@ pub fn take_turn() -> std::sync::MutexGuard<'static, ()> {
     ONE_RUN_AT_A_TIME
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// `facegan export SOURCES --out OUT` (the moving average of a run's generator), in process.
+pub fn export(
+    sources: &[&Path],
+    out: &Path,
+    precision: ExportPrecision,
+    standing_statistics: usize,
+) -> anyhow::Result<()> {
+    facegan_trainer::export::run(&ExportArgs {
+        sources: sources.iter().map(|path| path.to_path_buf()).collect(),
+        out: out.to_path_buf(),
+        precision,
+        from: RunGenerator::Averaged,
+        standing_statistics,
+    })
 }
