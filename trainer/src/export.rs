@@ -7,9 +7,10 @@ use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use facegan_model::weights::{Precision, save_generator_as, save_translator_as};
-use facegan_model::{DcganConfig, Generator, SplitMix64, load_generator};
+use facegan_model::{DcganConfig, Generator, SplitMix64};
 
 use crate::cli::{ExportArgs, ExportPrecision, RunGenerator};
+use crate::generate::load_weights;
 use crate::train::{blend, checkpoint};
 use crate::translate::{load_translator, read_palette};
 
@@ -76,10 +77,7 @@ fn average_of_files(
 ) -> anyhow::Result<(Generator, DcganConfig)> {
     let mut average: Option<(Generator, DcganConfig)> = None;
     for (index, path) in paths.iter().enumerate() {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let (generator, config) = load_generator(&bytes, device)
-            .with_context(|| format!("{} is not a face generator", path.display()))?;
+        let (generator, config) = load_weights(path, device)?;
         average = Some(match average {
             None => (generator, config),
             Some((mean, first)) => {

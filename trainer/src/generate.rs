@@ -68,11 +68,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
 
     ensure!(args.count >= 1, "--count must be at least 1");
     let seeds: Vec<u64> = (0..args.count as u64).map(|i| args.seed + i).collect();
-    let latents: Vec<Vec<f32>> = seeds
-        .iter()
-        .map(|&s| truncate(latent_for_seed(s, config.latent_size), args.truncation))
-        .collect();
-    let faces = faces_for_latents(&generator, &config, &latents, &device)?;
+    let faces = faces_for_truncated_seeds(&generator, &config, &seeds, args.truncation, &device)?;
     if let Some(out) = &args.out {
         let columns = (args.count as f64).sqrt().ceil() as usize;
         let picture = if args.count == 1 {
@@ -126,9 +122,20 @@ pub fn faces_for_seeds(
     seeds: &[u64],
     device: &Device,
 ) -> anyhow::Result<Vec<Vec<u8>>> {
+    faces_for_truncated_seeds(generator, config, seeds, 1.0, device)
+}
+
+/// [`faces_for_seeds`] with every latent scaled by `truncation` (see [`truncate`]).
+fn faces_for_truncated_seeds(
+    generator: &Generator,
+    config: &DcganConfig,
+    seeds: &[u64],
+    truncation: f32,
+    device: &Device,
+) -> anyhow::Result<Vec<Vec<u8>>> {
     let latents: Vec<Vec<f32>> = seeds
         .iter()
-        .map(|&s| latent_for_seed(s, config.latent_size))
+        .map(|&s| truncate(latent_for_seed(s, config.latent_size), truncation))
         .collect();
     faces_for_latents(generator, config, &latents, device)
 }
