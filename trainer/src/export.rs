@@ -9,6 +9,7 @@ use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use facegan_model::weights::{Precision, save_generator_as, save_translator_as};
 use facegan_model::{DcganConfig, Generator, SplitMix64};
 
+use crate::atomic_file::write_atomically;
 use crate::cli::{ExportArgs, ExportPrecision, RunGenerator};
 use crate::generate::load_weights;
 use crate::train::{blend, checkpoint};
@@ -111,13 +112,6 @@ fn standing_latents(count: usize, latent_size: usize, device: &Device) -> Vec<Te
             Tensor::from_data(TensorData::new(values, [n, latent_size, 1, 1]), device)
         })
         .collect()
-}
-
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let temporary = path.with_extension("fgw.tmp");
-    std::fs::write(&temporary, bytes)
-        .with_context(|| format!("cannot write {}", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The generator of the newest whole checkpoint in `run_dir`: its moving average of the

@@ -1,5 +1,6 @@
 //! The `facegan` command line as a library, so integration tests drive the same code paths.
 
+pub mod atomic_file;
 pub mod backend;
 pub mod bench;
 pub mod checkpoint;

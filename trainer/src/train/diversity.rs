@@ -2,10 +2,9 @@
 //! to how different real images are.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context;
+use crate::atomic_file::write_atomically;
 
 pub const DIVERSITY_FILE: &str = "diversity.csv";
 /// Below this fraction of the real images' spread, the samples are probably collapsing.
@@ -55,10 +54,7 @@ pub fn record(run_dir: &Path, epoch: usize, samples: f64, real: f64) -> anyhow::
         );
     }
     lines.push(format!("{epoch},{samples:.4},{real:.4},{ratio:.3}"));
-    let temporary = path.with_extension("csv.tmp");
-    let mut file = fs::File::create(&temporary)?;
-    writeln!(file, "{}", lines.join("\n"))?;
-    fs::rename(&temporary, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    write_atomically(&path, format!("{}\n", lines.join("\n")))?;
     Ok(ratio)
 }
 

@@ -18,6 +18,7 @@ use super::log::{LOG_FILE, StepLog, StepRow};
 use super::samples::{SAMPLE_SEEDS, render_faces, write_epoch_samples};
 use super::snapshot;
 use super::{LabelPolicy, TrainConfig, bce_with_logits};
+use crate::atomic_file::write_atomically;
 use crate::data::{ImageSet, Skipped, batch_tensor, load_folder};
 
 /// How a call to [`train`] ended.
@@ -459,10 +460,10 @@ fn save_checkpoint(run_dir: &Path, gan: &Gan, meta: &CheckpointMeta) -> anyhow::
 }
 
 fn write_config(config: &TrainConfig, run_dir: &Path) -> anyhow::Result<()> {
-    let path = run_dir.join("config.json");
-    let temporary = run_dir.join("config.json.tmp");
-    std::fs::write(&temporary, serde_json::to_string_pretty(config)?)?;
-    std::fs::rename(&temporary, &path).with_context(|| format!("cannot write {}", path.display()))
+    write_atomically(
+        &run_dir.join("config.json"),
+        serde_json::to_string_pretty(config)?,
+    )
 }
 
 /// The visiting order of an epoch depends only on (seed, epoch), so a resumed run sees the

@@ -6,7 +6,7 @@ use anyhow::Context;
 use facegan_model::weights::{Precision, save_generator_as};
 use facegan_model::{DcganConfig, Generator};
 
-use crate::export::write_atomically;
+use crate::atomic_file::write_atomically;
 
 /// Folder of a run that holds the snapshots.
 pub const SNAPSHOT_DIR: &str = "snapshots";
@@ -22,6 +22,6 @@ pub fn write(
     let dir = run_dir.join(SNAPSHOT_DIR);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(format!("epoch_{epoch:03}.fgw"));
-    write_atomically(&path, &save_generator_as(generator, model, Precision::Half))?;
+    write_atomically(&path, save_generator_as(generator, model, Precision::Half))?;
     Ok(path)
 }

@@ -18,6 +18,7 @@ use super::data::PairingReport;
 use super::data::{TranslationSet, load_unpaired};
 use super::translator::{BatchIndices, Translator};
 use super::{TranslateConfig, TranslateMode, load_pairs};
+use crate::atomic_file::write_atomically;
 use crate::checkpoint::{self as file, CheckpointError, parse_header};
 use crate::train::samples::write_epoch_samples;
 use crate::train::{
@@ -316,10 +317,7 @@ fn write_palette(run_dir: &Path, pairs: &TranslationSet) -> anyhow::Result<()> {
         .take(PALETTE_ENTRIES)
         .map(|index| colour_code_bytes(pairs.faces.image(index), pairs.faces.size).to_vec())
         .collect();
-    let temporary = path.with_extension("json.tmp");
-    std::fs::write(&temporary, serde_json::to_string(&palette)?)
-        .with_context(|| format!("cannot write {}", temporary.display()))?;
-    std::fs::rename(&temporary, &path).with_context(|| format!("cannot write {}", path.display()))
+    write_atomically(&path, serde_json::to_string(&palette)?)
 }
 
 /// The palette a translation run wrote when it started.
