@@ -21,11 +21,18 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
         ExportPrecision::F16 => Precision::Half,
         ExportPrecision::Int8 => Precision::Int8,
     };
+    if let Some(missing) = args.sources.iter().find(|path| !path.exists()) {
+        bail!("{}: no such file or folder", missing.display());
+    }
     let (generator, config) = if args.sources.iter().all(|path| is_weights_file(path)) {
         average_of_files(&args.sources, &device)?
     } else {
         let [run_dir] = args.sources.as_slice() else {
-            bail!("give one run folder, or only .fgw files to average");
+            let odd = args.sources.iter().find(|path| !is_weights_file(path));
+            bail!(
+                "{}: not an .fgw file; give one run folder, or only .fgw files to average",
+                odd.map_or_else(String::new, |path| path.display().to_string())
+            );
         };
         if let Some((unet, config)) = load_translator(run_dir, &device)? {
             let palette = read_palette(run_dir)?;

@@ -1,5 +1,5 @@
 //! `facegan export` of exported generators: exported again unchanged, averaged weight by
-//! weight, refused across architectures.
+//! weight, refused across architectures or when a file is missing.
 
 mod common;
 
@@ -101,5 +101,18 @@ fn generators_of_other_architectures_are_not_averaged() {
     let error = format!("{:#}", export(&[&narrow, &wide], &out, 0).unwrap_err());
     assert!(error.contains("wide.fgw"), "{error}");
     assert!(error.contains("another generator architecture"), "{error}");
+    assert!(!out.exists(), "nothing is written on failure");
+}
+
+#[test]
+fn a_missing_file_among_several_is_named() {
+    let _turn = take_turn();
+    let dir = temp_dir();
+    let (_, present) = write_generator(dir.path(), "present.fgw", 4, 1);
+    let missing = dir.path().join("missing.fgw");
+    let out = dir.path().join("mean.fgw");
+    let error = format!("{:#}", export(&[&present, &missing], &out, 0).unwrap_err());
+    assert!(error.contains("missing.fgw"), "{error}");
+    assert!(error.contains("no such file"), "{error}");
     assert!(!out.exists(), "nothing is written on failure");
 }
