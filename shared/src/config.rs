@@ -35,6 +35,33 @@ pub enum ConfigError {
     KernelSize(usize),
     #[error("{name} must be at least 1, found 0")]
     Zero { name: &'static str },
+    /// A bound far above any useful network, so a damaged file cannot ask for gigabytes.
+    #[error("{name} must be at most {max}, found {found}")]
+    TooLarge {
+        name: &'static str,
+        max: usize,
+        found: usize,
+    },
+}
+
+/// The largest width, latent or channel count a config may ask for.
+pub const MAX_WIDTH: usize = 4096;
+
+/// Refuses zero and absurdly large sizes.
+pub(crate) fn check_sizes(sizes: &[(&'static str, usize)]) -> Result<(), ConfigError> {
+    for &(name, value) in sizes {
+        if value == 0 {
+            return Err(ConfigError::Zero { name });
+        }
+        if value > MAX_WIDTH {
+            return Err(ConfigError::TooLarge {
+                name,
+                max: MAX_WIDTH,
+                found: value,
+            });
+        }
+    }
+    Ok(())
 }
 
 impl DcganConfig {
@@ -46,16 +73,11 @@ impl DcganConfig {
         if ![4, 5].contains(&self.kernel_size) {
             return Err(ConfigError::KernelSize(self.kernel_size));
         }
-        for (name, value) in [
+        check_sizes(&[
             ("latent size", self.latent_size),
             ("generator width", self.generator_width),
             ("discriminator width", self.discriminator_width),
-        ] {
-            if value == 0 {
-                return Err(ConfigError::Zero { name });
-            }
-        }
-        Ok(())
+        ])
     }
 
     /// Whether a generator built from `other` has this config's generator: the discriminator's

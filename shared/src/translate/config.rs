@@ -3,6 +3,7 @@
 use burn::config::Config;
 
 use crate::ConfigError;
+use crate::config::{MAX_WIDTH, check_sizes};
 
 /// Everything needed to rebuild a [`super::UNet`] and its [`super::PatchDiscriminator`].
 #[derive(Config, Debug, PartialEq, Eq)]
@@ -45,17 +46,21 @@ impl TranslatorConfig {
         if ![32, 64, 128].contains(&self.image_size) {
             return Err(ConfigError::ImageSize(self.image_size));
         }
-        for (name, value) in [
+        check_sizes(&[
             ("input channels", self.input_channels),
             ("output channels", self.output_channels),
             ("width", self.width),
             ("max width", self.max_width),
             ("discriminator width", self.discriminator_width),
             ("discriminator stages", self.discriminator_stages),
-        ] {
-            if value == 0 {
-                return Err(ConfigError::Zero { name });
-            }
+        ])?;
+        // The code is concatenated as channels; a U-Net's stages stop at the 1x1 bottleneck.
+        if self.code_size > MAX_WIDTH {
+            return Err(ConfigError::TooLarge {
+                name: "code size",
+                max: MAX_WIDTH,
+                found: self.code_size,
+            });
         }
         Ok(())
     }
