@@ -1,4 +1,10 @@
+//! What the adversarial models share: binary cross-entropy on logits, and Adam with the run's
+//! learning rates and betas (one set of flags for every model; defaults from DCGAN's paper).
+
+use anyhow::ensure;
+use burn::optim::ModuleOptimizer;
 use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
 
 /// Mean binary cross-entropy between `sigmoid(logits)` and `targets`, computed from logits as
 /// `max(l, 0) - l * y + ln(1 + e^-|l|)` so it never overflows. Targets may lie outside [0, 1]
@@ -7,4 +13,57 @@ pub fn bce_with_logits(logits: Tensor<1>, targets: Tensor<1>) -> Tensor<1> {
     let positive_part = logits.clone().clamp_min(0.0);
     let soft_part = logits.clone().abs().neg().exp().add_scalar(1.0).log();
     (positive_part - logits * targets + soft_part).mean()
+}
+
+/// Adam for both networks of a GAN (Radford et al.: 2e-4, betas 0.5 / 0.999).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
+pub struct OptimizerOptions {
+    /// Adam learning rate of the generator.
+    #[arg(long, default_value_t = OptimizerOptions::default().generator_lr)]
+    pub generator_lr: f64,
+    /// Adam learning rate of the discriminator.
+    #[arg(long, default_value_t = OptimizerOptions::default().discriminator_lr)]
+    pub discriminator_lr: f64,
+    /// Adam beta1 (both networks).
+    #[arg(long, default_value_t = OptimizerOptions::default().beta1)]
+    pub beta1: f32,
+    /// Adam beta2 (both networks).
+    #[arg(long, default_value_t = OptimizerOptions::default().beta2)]
+    pub beta2: f32,
+}
+
+impl Default for OptimizerOptions {
+    fn default() -> Self {
+        Self {
+            generator_lr: 2e-4,
+            discriminator_lr: 2e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+        }
+    }
+}
+
+impl OptimizerOptions {
+    /// `--generator-lr` and `--discriminator-lr` must be positive numbers.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        for (name, lr) in [
+            ("generator-lr", self.generator_lr),
+            ("discriminator-lr", self.discriminator_lr),
+        ] {
+            ensure!(
+                lr > 0.0 && lr.is_finite(),
+                "--{name} must be a positive number, found {lr}"
+            );
+        }
+        Ok(())
+    }
+
+    /// Adam with DCGAN's epsilon and these betas, for any network.
+    pub fn adam(&self) -> ModuleOptimizer {
+        burn::optim::AdamConfig::new()
+            .with_beta_1(self.beta1)
+            .with_beta_2(self.beta2)
+            .with_epsilon(1e-8)
+            .init()
+    }
 }

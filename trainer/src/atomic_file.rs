@@ -1,16 +1,24 @@
-//! Files replaced whole or not at all: written beside their final name, then renamed over it,
-//! so an interrupted run never leaves a half-written config, log or weights file behind.
+//! Files replaced whole or not at all: written to a temporary file beside their final name,
+//! synced, then renamed over it, so an interrupted run never leaves a half-written config, log
+//! or weights file behind.
 
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 
 use anyhow::Context;
 
-/// Writes `bytes` to `PATH.tmp`, then renames it to `path`; errors name the file.
+/// Writes `bytes` to `path` atomically (through `tempfile`'s persist); errors name the file.
 pub fn write_atomically(path: &Path, bytes: impl AsRef<[u8]>) -> anyhow::Result<()> {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".tmp");
-    let temporary = PathBuf::from(name);
-    std::fs::write(&temporary, bytes)
-        .with_context(|| format!("cannot write {}", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(folder)
+        .with_context(|| format!("cannot write beside {}", path.display()))?;
+    file.write_all(bytes.as_ref())
+        .and_then(|()| file.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }

@@ -7,9 +7,22 @@ use burn::module::Module;
 use burn::tensor::Device;
 use facegan_model::{DcganConfig, SplitMix64};
 
-use crate::cli::BenchArgs;
 use crate::data::ImageSet;
-use crate::train::{LabelPolicy, TrainConfig, fresh, latent_tensor};
+use crate::dcgan::{Dcgan, TrainConfig, latent_tensor};
+use crate::run::Trainable;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Timed training steps (after two warm-up steps).
+    #[arg(long, default_value_t = 10)]
+    pub steps: usize,
+    /// Training batch size.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Print one JSON line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
 
 const LATENCY_RUNS: usize = 5;
 
@@ -30,16 +43,32 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             .collect(),
     };
     let indices: Vec<usize> = (0..args.batch_size).collect();
-    let labels = LabelPolicy::new(config.labels.clone());
     let train_device = device.clone().autodiff();
-    let (mut gan, _) = fresh(&config, &train_device)?;
+    let mut gan = Dcgan::fresh(&config, &train_device)?;
+    let mut rng = SplitMix64::new(config.run.seed);
 
     for _ in 0..2 {
-        gan.step(&config, &labels, &images, &indices, 0, &train_device, false);
+        gan.train_step(
+            &config,
+            &images,
+            &indices,
+            0,
+            &mut rng,
+            &train_device,
+            false,
+        );
     }
     let start = Instant::now();
     for _ in 0..args.steps {
-        gan.step(&config, &labels, &images, &indices, 0, &train_device, false);
+        gan.train_step(
+            &config,
+            &images,
+            &indices,
+            0,
+            &mut rng,
+            &train_device,
+            false,
+        );
     }
     let train_seconds = start.elapsed().as_secs_f64();
     let images_per_second = (args.steps * args.batch_size) as f64 / train_seconds;

@@ -4,16 +4,52 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail, ensure};
 use burn::module::Module;
-use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::weights::{Precision, save_generator_as, save_translator_as};
 use facegan_model::{DcganConfig, Generator, SplitMix64};
 
 use crate::atomic_file::write_atomically;
-use crate::cli::{ExportArgs, ExportPrecision, RunGenerator};
+use crate::dcgan::{Dcgan, blend};
 use crate::generate::load_weights;
-use crate::train::{blend, checkpoint};
+use crate::run::{Trainable, checkpoint, load_module};
 use crate::translate::{load_translator, read_palette};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    /// Training run folder (holds checkpoint.fgc); or one or more generators already exported
+    /// (.fgw) of the same architecture, to export again (new BatchNorm statistics, another
+    /// precision), several averaged weight by weight (snapshots of one run, Polyak-style).
+    #[arg(required = true, value_name = "RUN_DIR | FGW...")]
+    pub sources: Vec<PathBuf>,
+    /// Output weights file.
+    #[arg(long, default_value = "generator.fgw")]
+    pub out: PathBuf,
+    /// How the tensors are stored: f16 everywhere, or int8 convolution kernels (half the size,
+    /// for the web page) with f16 BatchNorm vectors.
+    #[arg(long, value_enum, default_value_t = ExportPrecision::F16)]
+    pub precision: ExportPrecision,
+    /// Which generator of the checkpoint: the moving average of its weights (what the samples
+    /// show; the last step's when the run kept no average) or the last step's.
+    #[arg(long, value_enum, default_value_t = RunGenerator::Averaged)]
+    pub from: RunGenerator,
+    /// Measure the generator's BatchNorm statistics on its final weights over this many random
+    /// latents (BigGAN's "standing statistics") instead of keeping the running averages of
+    /// training, which trail the weights; 0 keeps them.
+    #[arg(long, default_value_t = 4096)]
+    pub standing_statistics: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunGenerator {
+    Averaged,
+    LastStep,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportPrecision {
+    F16,
+    Int8,
+}
 
 pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
     let device = Device::flex();
@@ -136,18 +172,25 @@ pub fn generator_of_run(
     which: RunGenerator,
     device: &Device,
 ) -> anyhow::Result<(Generator, DcganConfig)> {
-    let (saved, path) = checkpoint::load_latest(run_dir)?
+    let (mut saved, path) = checkpoint::load_latest(run_dir)?
         .with_context(|| format!("{} holds no checkpoint: train first", run_dir.display()))?;
-    let config = saved.meta.model;
-    let weights = if which == RunGenerator::LastStep || saved.generator_average.is_empty() {
-        saved.generator
-    } else {
-        saved.generator_average
+    ensure!(
+        saved.meta.kind == Dcgan::KIND,
+        "{} holds a {} run, which has no face generator",
+        path.display(),
+        saved.meta.kind
+    );
+    let config: DcganConfig = serde_json::from_value(saved.meta.architecture)
+        .with_context(|| format!("{} has an unreadable architecture", path.display()))?;
+    let average = match which {
+        RunGenerator::Averaged => saved.sections.take_optional("generator_average"),
+        RunGenerator::LastStep => None,
     };
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights))?;
-    let generator = config
-        .init_generator(device)
-        .try_load_record(record)
+    let weights = match average {
+        Some(bytes) => bytes,
+        None => saved.sections.take("generator")?,
+    };
+    let generator = load_module(config.init_generator(device), weights)
         .with_context(|| format!("cannot load the generator of {}", path.display()))?;
     Ok((generator, config))
 }

@@ -1,16 +1,48 @@
 //! `facegan generate`: faces, grids and morphs from exported weights.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail, ensure};
 use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::weights::load_generator;
 use facegan_model::{DcganConfig, Generator, latent_for_seed, slerp};
 
-use crate::backend;
-use crate::cli::GenerateArgs;
+use crate::backend::{self, BackendChoice};
+use crate::dcgan::render_faces;
 use crate::render::{grid, save_png_atomically, write_gif};
-use crate::train::samples::render_faces;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenerateArgs {
+    /// Exported generator (.fgw); without it, the default weights built into facegan
+    /// (weights/anime-faces-64.fgw, the page's model).
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// Seed of the first face; face i uses seed S+i.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Number of faces (more than one makes --out a grid).
+    #[arg(long, default_value_t = 1)]
+    pub count: usize,
+    /// Write all faces as one grid PNG (or, with --interpolate, the morph GIF) here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write one PNG per face into this folder, named seed_<S>.png.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+    /// Morph from SEED_A to SEED_B along a spherical interpolation into an animated GIF.
+    #[arg(long, num_args = 2, value_names = ["SEED_A", "SEED_B"])]
+    pub interpolate: Option<Vec<u64>>,
+    /// Frames of the morph.
+    #[arg(long, default_value_t = 16)]
+    pub steps: usize,
+    /// Scale every latent by this factor in (0, 1] (the truncation trick): lower gives
+    /// cleaner but less varied faces; 1 draws them as trained.
+    #[arg(long, default_value_t = 1.0)]
+    pub truncation: f32,
+    /// Where to run the generator.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
+}
 
 /// Faces run through the generator at once; bounds memory for large --count.
 const CHUNK: usize = 64;

@@ -1,15 +1,22 @@
 //! The `facegan` command line as a library, so integration tests drive the same code paths.
+//!
+//! Training: `run` is the one driver; `dcgan`, `pix2pix` and `cyclegan` are the models that
+//! plug into it (`run::Trainable`); `train` is the command that picks one.
 
+pub mod adversarial;
 pub mod atomic_file;
 pub mod backend;
 pub mod bench;
-pub mod checkpoint;
 pub mod cli;
+pub mod cyclegan;
 pub mod data;
+pub mod dcgan;
 pub mod export;
 pub mod generate;
+pub mod pix2pix;
 pub mod prepare;
 pub mod render;
+pub mod run;
 pub mod sketch;
 pub mod train;
 pub mod translate;

@@ -1,50 +1,94 @@
-//! `facegan train`: the DCGAN training loop with its logs, samples and checkpoints.
+//! `facegan train`: parses which model to train and hands it to the training driver
+//! (`crate::run`), with Ctrl-C asking the driver to checkpoint and stop.
 
-mod average;
-pub mod checkpoint;
-mod config;
-mod diversity;
-mod labels;
-mod log;
-mod loop_;
-mod loss;
-pub mod samples;
-pub mod snapshot;
-
-pub(crate) use average::blend;
-pub use config::{LabelConfig, TrainConfig};
-pub(crate) use config::{adam, check_learning_rates};
-pub use diversity::{DIVERSITY_FILE, mean_pairwise_distance};
-pub use labels::LabelPolicy;
-pub use log::{LOG_FILE, StepLog, StepRow, read_log, read_log_rows};
-pub use loop_::{Outcome, TrainSummary, train};
-pub(crate) use loop_::{epoch_order, fresh, latent_tensor, report_skipped, step_progress_bar};
-pub use loss::bce_with_logits;
-
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::backend;
-use crate::cli::{TrainArgs, TrainModel};
-use crate::translate::{TranslateConfig, TranslateMode, train_translator};
+use burn::tensor::Device;
+use facegan_model::DcganConfig;
 
-/// What `facegan train` was asked to train.
+use crate::adversarial::OptimizerOptions;
+use crate::backend::{self, BackendChoice};
+use crate::cyclegan::CycleGan;
+use crate::dcgan::{self, Dcgan, DcganFlags};
+use crate::pix2pix::Pix2Pix;
+use crate::run::{self, Outcome, RunOptions, TrainSummary};
+use crate::translate::{TranslateConfig, TranslateMode, TranslationFlags};
+
+/// The model `facegan train` trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrainModel {
+    /// DCGAN: faces from random latents (the page's face generator).
+    Dcgan,
+    /// pix2pix: faces from sketches, trained on sketch/face pairs of the same name.
+    Pix2pix,
+    /// CycleGAN: faces from sketches, trained on unpaired folders of sketches and faces.
+    Cyclegan,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrainArgs {
+    /// What to train: a DCGAN face generator, or a sketch-to-face translator.
+    #[arg(long, value_enum, default_value_t = TrainModel::Dcgan)]
+    pub model: TrainModel,
+    /// Folder of training images, searched recursively (jpg, png, webp, bmp, gif); the target
+    /// faces for pix2pix.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Run folder: config, log.csv, samples/, progress.gif and checkpoints go here.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Where to train.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+    /// Side of the square training images: 32, 64 or 128.
+    #[arg(long, default_value_t = DcganConfig::new().image_size)]
+    pub image_size: usize,
+    #[command(flatten)]
+    pub run: RunOptions,
+    #[command(flatten)]
+    pub optimizer: OptimizerOptions,
+    #[command(flatten)]
+    pub dcgan: DcganFlags,
+    #[command(flatten)]
+    pub translation: TranslationFlags,
+}
+
+/// A checked configuration of one of the models.
 enum Job {
-    Faces(TrainConfig),
+    Dcgan(dcgan::TrainConfig),
     Translation(TranslateConfig),
 }
 
-/// Entry point of `facegan train`: Ctrl-C asks the loop to checkpoint and stop.
+/// Entry point of `facegan train`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     // Configs are checked before any backend starts, so a bad flag fails fast.
+    let translation = |mode| {
+        anyhow::ensure!(
+            args.dcgan.init_generator.is_none(),
+            "--init-generator takes a DCGAN generator; --model pix2pix and cyclegan start from \
+             random weights (or resume from their run folder)"
+        );
+        TranslateConfig::from_flags(
+            mode,
+            args.data.clone(),
+            args.image_size,
+            args.run.clone(),
+            args.optimizer.clone(),
+            &args.translation,
+        )
+    };
     let job = match args.model {
-        TrainModel::Dcgan => Job::Faces(TrainConfig::from_args(args)?),
-        TrainModel::Pix2pix => {
-            Job::Translation(TranslateConfig::from_args(args, TranslateMode::Pix2Pix)?)
-        }
-        TrainModel::Cyclegan => {
-            Job::Translation(TranslateConfig::from_args(args, TranslateMode::CycleGan)?)
-        }
+        TrainModel::Dcgan => Job::Dcgan(dcgan::TrainConfig::from_flags(
+            args.data.clone(),
+            args.image_size,
+            args.run.clone(),
+            args.optimizer.clone(),
+            &args.dcgan,
+        )?),
+        TrainModel::Pix2pix => Job::Translation(translation(TranslateMode::Pix2Pix)?),
+        TrainModel::Cyclegan => Job::Translation(translation(TranslateMode::CycleGan)?),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let handler_flag = Arc::clone(&stop);
@@ -56,22 +100,35 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         eprintln!("\ninterrupted: writing a checkpoint, then stopping (Ctrl-C again to quit now)");
     })?;
     let selected = backend::select(args.backend)?;
-    ::log::info!("backend: {}", selected.name);
+    log::info!("backend: {}", selected.name);
     let summary = match job {
-        Job::Faces(config) => train(&config, &args.out, &selected.device, &stop)?,
-        Job::Translation(config) => train_translator(&config, &args.out, &selected.device, &stop)?,
+        Job::Dcgan(config) => run::train::<Dcgan>(&config, &args.out, &selected.device, &stop)?,
+        Job::Translation(config) => translator(&config, &args.out, &selected.device, &stop)?,
     };
     match summary.outcome {
-        Outcome::Finished => ::log::info!(
+        Outcome::Finished => log::info!(
             "finished {} epochs ({} steps); run `facegan export {}` for the web weights",
             summary.epochs_done,
             summary.steps,
             args.out.display()
         ),
-        Outcome::Interrupted => ::log::info!(
+        Outcome::Interrupted => log::info!(
             "stopped after step {}; run the same command again to resume",
             summary.steps
         ),
     }
     Ok(())
+}
+
+/// Trains (or resumes) a translation run with the model its mode names.
+pub fn translator(
+    config: &TranslateConfig,
+    run_dir: &Path,
+    device: &Device,
+    stop: &AtomicBool,
+) -> anyhow::Result<TrainSummary> {
+    match config.mode {
+        TranslateMode::Pix2Pix => run::train::<Pix2Pix>(config, run_dir, device, stop),
+        TranslateMode::CycleGan => run::train::<CycleGan>(config, run_dir, device, stop),
+    }
 }

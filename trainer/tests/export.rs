@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor};
 use common::{take_turn, temp_dir};
 use facegan_model::weights::{Precision, load_generator, save_generator_as};
 use facegan_model::{DcganConfig, Generator};
-use facegan_trainer::cli::ExportPrecision;
+use facegan_trainer::export::ExportPrecision;
 
 /// Every float of a module (weights and BatchNorm statistics), in visiting order.
 #[derive(Default)]

@@ -7,10 +7,10 @@ use std::sync::atomic::AtomicBool;
 
 use burn::tensor::Device;
 use common::{colour_stats, distance, temp_dir, tiny_config, write_shapes};
-use facegan_trainer::cli::LabelSmoothing;
+use facegan_trainer::dcgan::LabelSmoothing;
+use facegan_trainer::dcgan::train;
 use facegan_trainer::export::generator_from_run;
 use facegan_trainer::generate::faces_for_seeds;
-use facegan_trainer::train::train;
 
 #[test]
 fn samples_move_to_the_data_statistics() {
@@ -26,7 +26,7 @@ fn samples_move_to_the_data_statistics() {
         .with_discriminator_width(16);
     // Two of the stabilisation tricks: a faster generator and one-sided label smoothing keep
     // this small discriminator from winning outright on such an easy set.
-    config.generator_lr = 5e-4;
+    config.optimizer.generator_lr = 5e-4;
     config.labels.smoothing = LabelSmoothing::OneSided;
     let device = Device::flex();
     let seeds: Vec<u64> = (1000..1128).collect();

@@ -228,3 +228,20 @@ fn output_inside_input_is_refused() {
         .to_string();
     assert!(error.contains("inside the input folder"), "{error}");
 }
+
+#[test]
+fn output_inside_input_is_refused_before_it_exists() {
+    let dir = temp_dir();
+    let raw = dir.path().join("raw");
+    std::fs::create_dir_all(&raw).unwrap();
+    picture(0, 32).save(raw.join("a.png")).unwrap();
+    let before = snapshot(&raw);
+    // Spelled through `..` too: the folder is compared as it would be once created.
+    for out in [raw.join("out"), raw.join("new/../deeper/out")] {
+        let error = prepare(&options(&raw, &out)).unwrap_err().to_string();
+        assert!(error.contains("inside the input folder"), "{error}");
+    }
+    assert_eq!(snapshot(&raw), before, "the input folder was written to");
+    // Beside the input is fine.
+    assert!(prepare(&options(&raw, &dir.path().join("out"))).is_ok());
+}

@@ -7,22 +7,24 @@ use std::sync::atomic::AtomicBool;
 use burn::tensor::Device;
 use common::{pixel_difference, pixel_std, shapes_folder, take_turn, tiny_config};
 use facegan_model::weights::{Precision, load_generator, save_generator, save_generator_as};
-use facegan_trainer::cli::{ExportPrecision, RunGenerator};
+use facegan_trainer::dcgan::{DcganLosses, train};
+use facegan_trainer::export::{ExportPrecision, RunGenerator};
 use facegan_trainer::export::{generator_from_run, generator_of_run};
 use facegan_trainer::generate::faces_for_seeds;
-use facegan_trainer::train::checkpoint::{self, CheckpointError};
-use facegan_trainer::train::{LOG_FILE, Outcome, read_log, train};
+use facegan_trainer::run::checkpoint::{self, CheckpointError};
+use facegan_trainer::run::{LOG_FILE, LoggedStep, Outcome, read_log};
 
 const IMAGES: usize = 64;
 const BATCH: usize = 16;
 const BATCHES: u64 = (IMAGES / BATCH) as u64;
 
+/// The DCGAN's `log.csv`, row by row.
+fn log_of(run: &std::path::Path) -> Vec<LoggedStep<DcganLosses>> {
+    read_log(&run.join(LOG_FILE)).unwrap()
+}
+
 fn steps_of(run: &std::path::Path) -> Vec<u64> {
-    read_log(&run.join(LOG_FILE))
-        .unwrap()
-        .iter()
-        .map(|row| row.step)
-        .collect()
+    log_of(run).iter().map(|row| row.step).collect()
 }
 
 #[test]
@@ -50,7 +52,7 @@ fn interrupted_run_resumes_where_it_stopped() {
     assert_eq!(summary.outcome, Outcome::Finished);
     assert_eq!(summary.steps, 2 * BATCHES);
     assert_eq!(steps_of(&run), (1..=2 * BATCHES).collect::<Vec<_>>());
-    let rows = read_log(&run.join(LOG_FILE)).unwrap();
+    let rows = log_of(&run);
     assert_eq!(rows.last().unwrap().epoch, 2);
     assert_eq!(rows.last().unwrap().batch, BATCHES as usize);
     assert!(rows.windows(2).all(|w| w[0].elapsed_s <= w[1].elapsed_s));
@@ -60,7 +62,7 @@ fn interrupted_run_resumes_where_it_stopped() {
     assert!(run.join("progress.gif").exists());
     assert!(run.join("config.json").exists());
     let diversity =
-        std::fs::read_to_string(run.join(facegan_trainer::train::DIVERSITY_FILE)).unwrap();
+        std::fs::read_to_string(run.join(facegan_trainer::dcgan::DIVERSITY_FILE)).unwrap();
     let epochs: Vec<&str> = diversity
         .lines()
         .skip(1)
@@ -81,7 +83,7 @@ fn resumed_run_matches_an_uninterrupted_one() {
     let (dir, data) = shapes_folder(IMAGES, 3);
     let mut config = tiny_config(&data, 4, BATCH);
     // Fast-moving weights, so the moving average visibly trails the last step's.
-    config.generator_lr = 2e-3;
+    config.optimizer.generator_lr = 2e-3;
     let device = Device::flex();
 
     let straight = dir.path().join("straight");
@@ -90,12 +92,13 @@ fn resumed_run_matches_an_uninterrupted_one() {
     train(&config, &resumed, &device, &AtomicBool::new(true)).unwrap();
     train(&config, &resumed, &device, &AtomicBool::new(false)).unwrap();
 
-    let a = read_log(&straight.join(LOG_FILE)).unwrap();
-    let b = read_log(&resumed.join(LOG_FILE)).unwrap();
+    let a = log_of(&straight);
+    let b = log_of(&resumed);
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {
         assert!(
-            (x.d_loss - y.d_loss).abs() < 1e-3 && (x.g_loss - y.g_loss).abs() < 1e-3,
+            (x.losses.d_loss - y.losses.d_loss).abs() < 1e-3
+                && (x.losses.g_loss - y.losses.g_loss).abs() < 1e-3,
             "step {}: {x:?} vs {y:?}",
             x.step
         );
@@ -173,7 +176,7 @@ fn nan_loss_stops_training_and_keeps_the_last_good_checkpoint() {
     let (dir, data) = shapes_folder(IMAGES, 5);
     let run = dir.path().join("run");
     let mut config = tiny_config(&data, 3, BATCH);
-    config.inject_nan_at_step = Some(BATCHES + 2);
+    config.run.inject_nan_at_step = Some(BATCHES + 2);
     let error = train(&config, &run, &Device::flex(), &AtomicBool::new(false)).unwrap_err();
     let message = format!("{error:#}");
     assert!(
@@ -200,7 +203,7 @@ fn exported_weights_draw_the_same_faces() {
     let run = dir.path().join("run");
     // A few fast epochs, so the faces vary and the comparison means something.
     let mut config = tiny_config(&data, 15, BATCH);
-    config.generator_lr = 2e-3;
+    config.optimizer.generator_lr = 2e-3;
     // The last step's weights: this test is about export, and 60 steps leave an average still
     // close to the flat initial faces.
     config.ema_decay = 0.0;
@@ -246,7 +249,7 @@ fn snapshots_are_the_sample_generator_of_their_epoch() {
     let (dir, data) = shapes_folder(IMAGES, 8);
     let run = dir.path().join("run");
     let mut config = tiny_config(&data, 4, BATCH);
-    config.snapshot_every = 2;
+    config.run.snapshot_every = 2;
     train(&config, &run, &Device::flex(), &AtomicBool::new(false)).unwrap();
 
     let mut kept: Vec<String> = std::fs::read_dir(run.join("snapshots"))

@@ -10,11 +10,10 @@ use common::{facegan, pixel_difference, stdout_of_success, take_turn, temp_dir};
 use facegan_model::image::nchw_to_rgb8;
 use facegan_model::weights;
 use facegan_model::{SplitMix64, TranslatorConfig};
-use facegan_trainer::cli::ExportPrecision;
-use facegan_trainer::train::{Outcome, read_log_rows};
-use facegan_trainer::translate::{
-    TranslateConfig, TranslateMode, load_pairs, load_translator, train_translator,
-};
+use facegan_trainer::export::ExportPrecision;
+use facegan_trainer::run::{Outcome, read_log_rows};
+use facegan_trainer::train::translator as train_translator;
+use facegan_trainer::translate::{TranslateConfig, TranslateMode, load_pairs, load_translator};
 use image::{Rgb, RgbImage};
 
 const SIZE: u32 = 32;
@@ -76,7 +75,7 @@ fn config_for(
         epochs,
         8,
     );
-    config.generator_lr = 2e-3;
+    config.optimizer.generator_lr = 2e-3;
     config
 }
 

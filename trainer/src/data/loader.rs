@@ -159,3 +159,18 @@ fn decode_square(path: &Path, size: usize) -> anyhow::Result<Vec<u8>> {
     };
     Ok(resized.into_raw())
 }
+
+/// Warns about image files that could not be decoded, naming each (a run goes on without them).
+pub fn report_skipped(skipped: &[Skipped], used: usize) {
+    if skipped.is_empty() {
+        return;
+    }
+    log::warn!(
+        "skipped {} of {} image files that could not be decoded:",
+        skipped.len(),
+        skipped.len() + used
+    );
+    for skip in skipped {
+        log::warn!("  {}: {}", skip.path.display(), skip.reason);
+    }
+}

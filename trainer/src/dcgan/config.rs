@@ -1,10 +1,16 @@
+//! The DCGAN run's configuration (saved as `config.json`) and the flags that make it. Each
+//! default lives once: architecture defaults in `DcganConfig`, the driver's in `RunOptions`,
+//! Adam's in `OptimizerOptions`, the rest in `Default` impls here; clap reads them all.
+
 use std::path::PathBuf;
 
 use anyhow::{Context, bail, ensure};
 use facegan_model::DcganConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{LabelSmoothing, TrainArgs};
+use super::labels::LabelSmoothing;
+use crate::adversarial::OptimizerOptions;
+use crate::run::RunOptions;
 
 /// How the discriminator's targets are made (see `facegan train --help`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,7 +25,7 @@ pub struct LabelConfig {
 }
 
 impl Default for LabelConfig {
-    /// The defaults `facegan train` documents: hard labels, the source projects' ranges ready.
+    /// Hard labels, with the source projects' ranges ready.
     fn default() -> Self {
         Self {
             smoothing: LabelSmoothing::None,
@@ -38,34 +44,82 @@ fn default_ema_decay() -> f64 {
     0.999
 }
 
-/// A run's full configuration, saved as `RUN_DIR/config.json`.
+fn default_generator_steps() -> usize {
+    1
+}
+
+/// A DCGAN run's full configuration, saved as `RUN_DIR/config.json` (the run and optimiser
+/// options are flattened into it, as before the driver).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     pub data: PathBuf,
     pub model: DcganConfig,
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub seed: u64,
-    pub generator_lr: f64,
-    pub discriminator_lr: f64,
-    pub beta1: f32,
-    pub beta2: f32,
+    #[serde(flatten)]
+    pub run: RunOptions,
+    #[serde(flatten)]
+    pub optimizer: OptimizerOptions,
     pub labels: LabelConfig,
+    #[serde(default = "default_generator_steps")]
     pub generator_steps: usize,
-    pub checkpoint_every: usize,
-    /// Write the sample generator as `snapshots/epoch_NNN.fgw` every N epochs (0 = never).
-    #[serde(default)]
-    pub snapshot_every: usize,
-    pub max_images: usize,
     /// Decay of the generator's moving average (0 = keep none); see `average.rs`.
     #[serde(default = "default_ema_decay")]
     pub ema_decay: f64,
     /// Exported generator the run started from instead of random weights (`--init-generator`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_generator: Option<PathBuf>,
-    /// Test hook, never set by users (hidden flag).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inject_nan_at_step: Option<u64>,
+}
+
+/// The DCGAN's own flags of `facegan train`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DcganFlags {
+    /// DCGAN: length of the latent vector z.
+    #[arg(long, default_value_t = DcganConfig::new().latent_size)]
+    pub latent_size: usize,
+    /// DCGAN: channels of the generator's last hidden layer (doubled at each earlier stage).
+    #[arg(long, default_value_t = DcganConfig::new().generator_width)]
+    pub generator_width: usize,
+    /// DCGAN: channels of the discriminator's first layer (doubled at each later stage).
+    #[arg(long, default_value_t = DcganConfig::new().discriminator_width)]
+    pub discriminator_width: usize,
+    /// DCGAN: kernel size of the stride-2 convolutions: 4 or 5.
+    #[arg(long, default_value_t = DcganConfig::new().kernel_size)]
+    pub kernel_size: usize,
+    /// DCGAN: give the discriminator one fewer convolution stage (weaker D).
+    #[arg(long)]
+    pub shallow_discriminator: bool,
+    /// Soft targets for the discriminator.
+    #[arg(long, value_enum, default_value_t = LabelConfig::default().smoothing)]
+    pub label_smoothing: LabelSmoothing,
+    /// Range of real targets with --label-smoothing range, as LOW,HIGH.
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = LabelConfig::default().real_range)]
+    pub real_label_range: Vec<f64>,
+    /// Range of fake targets with --label-smoothing range, as LOW,HIGH.
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = LabelConfig::default().fake_range)]
+    pub fake_label_range: Vec<f64>,
+    /// Real target with --label-smoothing one-sided.
+    #[arg(long, default_value_t = LabelConfig::default().one_sided_real)]
+    pub one_sided_real_label: f64,
+    /// Fraction of discriminator targets flipped at random each step (0 to 1).
+    #[arg(long, default_value_t = LabelConfig::default().noise)]
+    pub label_noise: f64,
+    /// Swap real and fake targets for the discriminator every N-th epoch (0 = never).
+    #[arg(long, default_value_t = LabelConfig::default().flip_every)]
+    pub flip_labels_every: usize,
+    /// Use 0 for real and 1 for fake throughout.
+    #[arg(long)]
+    pub swap_labels: bool,
+    /// Generator updates per discriminator update.
+    #[arg(long, default_value_t = default_generator_steps())]
+    pub generator_steps: usize,
+    /// Decay of the moving average of the generator's weights, which draws the samples and is
+    /// exported (0 = use the last step's weights).
+    #[arg(long, default_value_t = default_ema_decay())]
+    pub ema_decay: f64,
+    /// DCGAN: start the generator from an exported `.fgw` file of the same architecture (for
+    /// example the shipped weights) instead of random weights; the discriminator starts fresh.
+    /// Only read when the run starts; a resumed run continues from its checkpoint.
+    #[arg(long, value_name = "FILE")]
+    pub init_generator: Option<PathBuf>,
 }
 
 impl TrainConfig {
@@ -75,25 +129,22 @@ impl TrainConfig {
         Self {
             data,
             model,
-            epochs,
-            batch_size,
-            seed: 42,
-            generator_lr: 2e-4,
-            discriminator_lr: 2e-4,
-            beta1: 0.5,
-            beta2: 0.999,
+            run: RunOptions::new(epochs, batch_size),
+            optimizer: OptimizerOptions::default(),
             labels: LabelConfig::default(),
-            generator_steps: 1,
-            checkpoint_every: 0,
-            snapshot_every: 0,
-            max_images: 0,
+            generator_steps: default_generator_steps(),
             ema_decay: default_ema_decay(),
             init_generator: None,
-            inject_nan_at_step: None,
         }
     }
 
-    pub fn from_args(args: &TrainArgs) -> anyhow::Result<Self> {
+    pub fn from_flags(
+        data: PathBuf,
+        image_size: usize,
+        run: RunOptions,
+        optimizer: OptimizerOptions,
+        flags: &DcganFlags,
+    ) -> anyhow::Result<Self> {
         let pair = |values: &[f64], flag: &str| -> anyhow::Result<[f64; 2]> {
             let [low, high] = values else {
                 bail!("--{flag} takes two numbers, LOW,HIGH");
@@ -102,37 +153,28 @@ impl TrainConfig {
             Ok([*low, *high])
         };
         let config = Self {
-            data: args.data.clone(),
+            data,
             model: DcganConfig::new()
-                .with_image_size(args.image_size)
-                .with_latent_size(args.latent_size)
-                .with_generator_width(args.generator_width)
-                .with_discriminator_width(args.discriminator_width)
-                .with_kernel_size(args.kernel_size)
-                .with_shallow_discriminator(args.shallow_discriminator),
-            epochs: args.epochs,
-            batch_size: args.batch_size,
-            seed: args.seed,
-            generator_lr: args.generator_lr,
-            discriminator_lr: args.discriminator_lr,
-            beta1: args.beta1,
-            beta2: args.beta2,
+                .with_image_size(image_size)
+                .with_latent_size(flags.latent_size)
+                .with_generator_width(flags.generator_width)
+                .with_discriminator_width(flags.discriminator_width)
+                .with_kernel_size(flags.kernel_size)
+                .with_shallow_discriminator(flags.shallow_discriminator),
+            run,
+            optimizer,
             labels: LabelConfig {
-                smoothing: args.label_smoothing,
-                real_range: pair(&args.real_label_range, "real-label-range")?,
-                fake_range: pair(&args.fake_label_range, "fake-label-range")?,
-                one_sided_real: args.one_sided_real_label,
-                noise: args.label_noise,
-                flip_every: args.flip_labels_every,
-                swap: args.swap_labels,
+                smoothing: flags.label_smoothing,
+                real_range: pair(&flags.real_label_range, "real-label-range")?,
+                fake_range: pair(&flags.fake_label_range, "fake-label-range")?,
+                one_sided_real: flags.one_sided_real_label,
+                noise: flags.label_noise,
+                flip_every: flags.flip_labels_every,
+                swap: flags.swap_labels,
             },
-            generator_steps: args.generator_steps,
-            checkpoint_every: args.checkpoint_every,
-            snapshot_every: args.snapshot_every,
-            max_images: args.max_images,
-            ema_decay: args.ema_decay,
-            init_generator: args.init_generator.clone(),
-            inject_nan_at_step: args.inject_nan_at_step,
+            generator_steps: flags.generator_steps,
+            ema_decay: flags.ema_decay,
+            init_generator: flags.init_generator.clone(),
         };
         config.validate()?;
         Ok(config)
@@ -142,12 +184,12 @@ impl TrainConfig {
         self.model
             .validate()
             .context("invalid --image-size, --kernel-size or width")?;
-        ensure!(self.epochs >= 1, "--epochs must be at least 1");
+        self.run.validate()?;
         // BatchNorm's batch statistics are meaningless for a single image.
         ensure!(
-            self.batch_size >= 2,
+            self.run.batch_size >= 2,
             "--batch-size must be at least 2, found {}",
-            self.batch_size
+            self.run.batch_size
         );
         ensure!(
             self.generator_steps >= 1,
@@ -163,29 +205,6 @@ impl TrainConfig {
             "--ema-decay must be at least 0 and below 1, found {}",
             self.ema_decay
         );
-        check_learning_rates(self.generator_lr, self.discriminator_lr)
+        self.optimizer.validate()
     }
-}
-
-/// `--generator-lr` and `--discriminator-lr` must be positive numbers (every training mode).
-pub(crate) fn check_learning_rates(generator: f64, discriminator: f64) -> anyhow::Result<()> {
-    for (name, lr) in [
-        ("generator-lr", generator),
-        ("discriminator-lr", discriminator),
-    ] {
-        ensure!(
-            lr > 0.0 && lr.is_finite(),
-            "--{name} must be a positive number, found {lr}"
-        );
-    }
-    Ok(())
-}
-
-/// Adam with DCGAN's epsilon and the run's betas, for every network of every mode.
-pub(crate) fn adam(beta1: f32, beta2: f32) -> burn::optim::ModuleOptimizer {
-    burn::optim::AdamConfig::new()
-        .with_beta_1(beta1)
-        .with_beta_2(beta2)
-        .with_epsilon(1e-8)
-        .init()
 }

@@ -1,8 +1,9 @@
 //! A mode-collapse check: how different the fixed-noise samples are from each other, relative
 //! to how different real images are.
 
-use std::fs;
 use std::path::Path;
+
+use serde::{Deserialize, Serialize};
 
 use crate::atomic_file::write_atomically;
 
@@ -33,28 +34,43 @@ pub fn mean_pairwise_distance(images: &[Vec<u8>]) -> f64 {
     }
 }
 
+/// One row of `diversity.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiversityRow {
+    pub epoch: usize,
+    /// Mean pairwise distance of the fixed-noise samples.
+    pub samples: f64,
+    /// The same of as many real images.
+    pub real: f64,
+    /// `samples / real`: below [`COLLAPSE_RATIO`] the samples are probably collapsing.
+    pub ratio: f64,
+}
+
 /// Records one epoch's figure in `diversity.csv`, dropping rows of later epochs left by a run
 /// that resumed from an earlier checkpoint, and returns the samples' spread relative to the
 /// real images'.
 pub fn record(run_dir: &Path, epoch: usize, samples: f64, real: f64) -> anyhow::Result<f64> {
     let ratio = samples / real.max(1e-9);
     let path = run_dir.join(DIVERSITY_FILE);
-    let mut lines = vec!["epoch,samples,real,ratio".to_string()];
-    if let Ok(text) = fs::read_to_string(&path) {
-        lines.extend(
-            text.lines()
-                .skip(1)
-                .filter(|line| {
-                    line.split(',')
-                        .next()
-                        .and_then(|e| e.parse::<usize>().ok())
-                        .is_some_and(|e| e < epoch)
-                })
-                .map(str::to_string),
-        );
+    let mut rows: Vec<DiversityRow> = match csv::Reader::from_path(&path) {
+        Ok(mut reader) => reader
+            .deserialize()
+            .filter_map(Result::ok)
+            .filter(|row: &DiversityRow| row.epoch < epoch)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    rows.push(DiversityRow {
+        epoch,
+        samples,
+        real,
+        ratio,
+    });
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in &rows {
+        writer.serialize(row)?;
     }
-    lines.push(format!("{epoch},{samples:.4},{real:.4},{ratio:.3}"));
-    write_atomically(&path, format!("{}\n", lines.join("\n")))?;
+    write_atomically(&path, writer.into_inner()?)?;
     Ok(ratio)
 }
 

@@ -1,7 +1,20 @@
 use facegan_model::SplitMix64;
 
 use super::LabelConfig;
-use crate::cli::LabelSmoothing;
+
+/// How the discriminator's targets are softened.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum LabelSmoothing {
+    /// Hard targets: 1 for real, 0 for fake.
+    None,
+    /// Real targets drawn from --real-label-range, fake from --fake-label-range, per sample.
+    Range,
+    /// Real targets set to --one-sided-real-label, fake kept at 0 (Salimans et al. 2016).
+    OneSided,
+}
 
 /// Makes the discriminator's targets for one batch, with the stabilisation tricks of the
 /// DCGAN folklore: soft ranges, one-sided smoothing, random flips, swapped polarity and

@@ -1,25 +1,28 @@
-//! One pix2pix step: the conditional PatchGAN learns to tell (sketch, face) from
-//! (sketch, generated face); the U-Net learns to fool it while staying near the target in L1.
+//! `facegan train --model pix2pix`: sketch to face on paired sketches and faces. The
+//! conditional PatchGAN learns to tell (sketch, face) from (sketch, generated face); the U-Net
+//! learns to fool it while staying near the target in L1.
 
+use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::sigmoid;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Bytes, Device, Tensor};
 use facegan_model::{PatchDiscriminator, UNet};
 
-use super::TranslateConfig;
-use super::translator::StepStats;
-use crate::train::bce_with_logits;
+use crate::adversarial::bce_with_logits;
+use crate::run::{Batch, SampleGrid, Sections, Trainable, load_module, module_bytes};
+use crate::translate::{
+    SKETCH_TO_FACE, TranslateConfig, TranslationLosses, TranslationSet, rgb, snapshot,
+};
 
 /// The U-Net, the conditional PatchGAN and their optimisers.
-pub(crate) struct Pix2Pix {
+/// Pairs shown in each epoch's sample grid (the first ones in name order).
+const SAMPLE_PAIRS: usize = 8;
+
+pub struct Pix2Pix {
     pub generator: UNet,
     pub discriminator: PatchDiscriminator,
     pub generator_optimizer: ModuleOptimizer,
     pub discriminator_optimizer: ModuleOptimizer,
-}
-
-pub(crate) fn adam(config: &TranslateConfig) -> ModuleOptimizer {
-    crate::train::adam(config.beta1, config.beta2)
 }
 
 /// Patch logits `[n, 1, p, p]` as one vector, with a same-length target vector of `value`.
@@ -30,25 +33,25 @@ fn flat_with_targets(logits: Tensor<4>, value: f32, device: &Device) -> (Tensor<
 }
 
 impl Pix2Pix {
-    pub fn fresh(config: &TranslateConfig, device: &Device) -> Self {
-        device.seed(config.seed);
+    fn new(config: &TranslateConfig, device: &Device) -> Self {
+        device.seed(config.run.seed);
         Self {
             generator: config.model.init_unet(device),
             discriminator: config.model.init_patch_discriminator(device),
-            generator_optimizer: adam(config),
-            discriminator_optimizer: adam(config),
+            generator_optimizer: config.optimizer.adam(),
+            discriminator_optimizer: config.optimizer.adam(),
         }
     }
 
     /// One discriminator update, then one generator update.
-    pub fn step(
+    fn train_step(
         &mut self,
         config: &TranslateConfig,
         sketch: Tensor<4>,
         face: Tensor<4>,
         code: Tensor<2>,
         inject_nan: bool,
-    ) -> StepStats {
+    ) -> TranslationLosses {
         let device = sketch.device();
         let fake = self.generator.forward(sketch.clone(), code);
 
@@ -70,7 +73,7 @@ impl Pix2Pix {
         let d_loss_value = d_loss.clone().into_scalar::<f32>();
         let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
         self.discriminator = self.discriminator_optimizer.step(
-            config.discriminator_lr,
+            config.optimizer.discriminator_lr,
             self.discriminator.clone(),
             grads,
         );
@@ -84,15 +87,112 @@ impl Pix2Pix {
         let l1_value = l1.clone().into_scalar::<f32>();
         let g_loss = adversarial + l1.mul_scalar(config.l1_weight);
         let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
-        self.generator =
-            self.generator_optimizer
-                .step(config.generator_lr, self.generator.clone(), grads);
-        StepStats {
+        self.generator = self.generator_optimizer.step(
+            config.optimizer.generator_lr,
+            self.generator.clone(),
+            grads,
+        );
+        TranslationLosses {
             d_loss: d_loss_value,
             g_adversarial,
             l1: l1_value,
             d_real,
             d_fake,
         }
+    }
+}
+
+impl Trainable for Pix2Pix {
+    const KIND: &'static str = "pix2pix";
+    type Config = TranslateConfig;
+    type Losses = TranslationLosses;
+
+    fn fresh(config: &TranslateConfig, device: &Device) -> anyhow::Result<Self> {
+        Ok(Self::new(config, device))
+    }
+
+    fn step(
+        &mut self,
+        config: &TranslateConfig,
+        pairs: &TranslationSet,
+        batch: Batch,
+        device: &Device,
+    ) -> TranslationLosses {
+        let sketch = pairs.sketch_batch(batch.indices, device);
+        let face = pairs.face_batch(batch.indices, device);
+        let code = pairs.code_batch(batch.indices, device);
+        self.train_step(config, sketch, face, code, batch.inject_nan)
+    }
+
+    fn summary(losses: &TranslationLosses) -> Vec<(&'static str, f32)> {
+        losses.summary()
+    }
+
+    /// Per pair: the sketch (as grey RGB), the output for the target's colour code, the target.
+    fn samples(
+        &self,
+        config: &TranslateConfig,
+        pairs: &TranslationSet,
+        device: &Device,
+    ) -> anyhow::Result<SampleGrid> {
+        let indices: Vec<usize> = (0..pairs.len().min(SAMPLE_PAIRS)).collect();
+        let size = config.model.image_size;
+        let faces = self.generator.valid().forward(
+            pairs.sketch_batch(&indices, device),
+            pairs.code_batch(&indices, device),
+        );
+        let mut tiles = Vec::with_capacity(indices.len() * 3);
+        for (&index, output) in indices.iter().zip(rgb(faces, size)?) {
+            tiles.push(pairs.sketches.image(index).to_vec());
+            tiles.push(output);
+            tiles.push(pairs.faces.image(index).to_vec());
+        }
+        Ok(SampleGrid {
+            tiles,
+            size,
+            columns: 3,
+        })
+    }
+
+    fn snapshot(&self, config: &TranslateConfig, pairs: &TranslationSet) -> Option<Vec<u8>> {
+        Some(snapshot(&self.generator, config, pairs))
+    }
+
+    fn save(&self) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
+        Ok(vec![
+            (SKETCH_TO_FACE, module_bytes(&self.generator)?),
+            ("discriminator", module_bytes(&self.discriminator)?),
+            (
+                "sketch_to_face_optimizer",
+                self.generator_optimizer.into_bytes()?.to_vec(),
+            ),
+            (
+                "discriminator_optimizer",
+                self.discriminator_optimizer.into_bytes()?.to_vec(),
+            ),
+        ])
+    }
+
+    fn load(
+        config: &TranslateConfig,
+        sections: &mut Sections,
+        device: &Device,
+    ) -> anyhow::Result<Self> {
+        let model = &config.model;
+        let optimizer = |bytes: Vec<u8>| {
+            config
+                .optimizer
+                .adam()
+                .from_bytes(Bytes::from_bytes_vec(bytes))
+        };
+        Ok(Self {
+            generator: load_module(model.init_unet(device), sections.take(SKETCH_TO_FACE)?)?,
+            discriminator: load_module(
+                model.init_patch_discriminator(device),
+                sections.take("discriminator")?,
+            )?,
+            generator_optimizer: optimizer(sections.take("sketch_to_face_optimizer")?)?,
+            discriminator_optimizer: optimizer(sections.take("discriminator_optimizer")?)?,
+        })
     }
 }

@@ -4,6 +4,7 @@
 //! memory stays small whatever the folder size; duplicates are resolved on those. Pass 2
 //! decodes the survivors again, finds faces, crops, resizes, augments and writes PNGs.
 
+mod args;
 pub mod augment;
 pub mod cascade;
 mod crop;
@@ -19,12 +20,12 @@ use anyhow::{Context, ensure};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
+pub use args::{DetectArgs, DetectorFlags, PrepareArgs};
 pub use augment::Augment;
 pub use cascade::{Cascade, DetectOptions};
 pub use decode::{SkipReason, SkippedFile};
 pub use report::Report;
 
-use crate::cli::{DetectArgs, PrepareArgs};
 use crop::{centre_square, crop_resize, square_box};
 pub(crate) use decode::{decode, list_files};
 use duplicates::{
@@ -110,6 +111,36 @@ pub fn detect_command(args: &DetectArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `path` made absolute, `..` taken lexically, and symbolic links resolved as far as it
+/// exists: an output folder that does not exist yet is compared by its nearest existing
+/// ancestor.
+fn resolved(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut normal = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::ParentDir => {
+                normal.pop();
+            }
+            Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    let mut existing = normal.clone();
+    let mut rest = Vec::new();
+    while existing.canonicalize().is_err() {
+        let Some(name) = existing.file_name() else {
+            return normal;
+        };
+        rest.push(name.to_owned());
+        existing.pop();
+    }
+    let mut resolved = existing.canonicalize().unwrap_or(existing);
+    resolved.extend(rest.iter().rev());
+    resolved
+}
+
 /// One decoded file's fingerprint.
 struct Scanned {
     key: duplicates::PixelKey,
@@ -133,14 +164,12 @@ pub fn prepare(options: &PrepareOptions) -> anyhow::Result<Report> {
         .input
         .canonicalize()
         .with_context(|| format!("input folder {} does not exist", options.input.display()))?;
-    if let Ok(output) = options.output.canonicalize() {
-        ensure!(
-            !output.starts_with(&input),
-            "the output folder {} is inside the input folder {}: re-runs would read their own output",
-            options.output.display(),
-            options.input.display()
-        );
-    }
+    ensure!(
+        !resolved(&options.output).starts_with(&input),
+        "the output folder {} is inside the input folder {}: the run would read its own output",
+        options.output.display(),
+        options.input.display()
+    );
     let cascade = match &options.cascade {
         Some(path) => Some(Cascade::load(path)?),
         None => None,

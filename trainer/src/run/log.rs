@@ -1,144 +1,178 @@
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+//! `log.csv`: one row per step, the driver's columns (step, epoch, batch, batches, elapsed_s)
+//! followed by the model's own (its losses), named by serde from the model's row type.
+
+use std::fs::{File, OpenOptions};
 use std::path::Path;
 
 use anyhow::Context;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 pub const LOG_FILE: &str = "log.csv";
-/// The DCGAN log's columns; other modes name their own (see [`StepLog::open_with_header`]).
-const HEADER: &str = "step,epoch,batch,batches,elapsed_s,d_loss,g_loss,d_x,d_g_z";
 
-/// One line of `log.csv`: what a step did. `epoch` and `batch` are 1-based as printed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepRow {
+/// Where a step stands: the driver's columns of `log.csv`. `epoch` and `batch` are 1-based,
+/// as printed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Position {
     pub step: u64,
     pub epoch: usize,
     pub batch: usize,
     pub batches: usize,
     pub elapsed_s: f64,
-    pub d_loss: f32,
-    pub g_loss: f32,
-    pub d_x: f32,
-    pub d_g_z: f32,
 }
 
-impl StepRow {
-    pub fn parse(line: &str) -> Option<Self> {
-        let fields: Vec<&str> = line.split(',').collect();
-        let [
-            step,
-            epoch,
-            batch,
-            batches,
-            elapsed,
-            d_loss,
-            g_loss,
-            d_x,
-            d_g_z,
-        ] = fields[..]
-        else {
-            return None;
-        };
-        Some(Self {
-            step: step.parse().ok()?,
-            epoch: epoch.parse().ok()?,
-            batch: batch.parse().ok()?,
-            batches: batches.parse().ok()?,
-            elapsed_s: elapsed.parse().ok()?,
-            d_loss: d_loss.parse().ok()?,
-            g_loss: g_loss.parse().ok()?,
-            d_x: d_x.parse().ok()?,
-            d_g_z: d_g_z.parse().ok()?,
-        })
+/// One row of `log.csv` read back: its position (reachable as `row.step` etc.) and the model's
+/// columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedStep<L> {
+    pub position: Position,
+    pub losses: L,
+}
+
+impl<L> std::ops::Deref for LoggedStep<L> {
+    type Target = Position;
+
+    fn deref(&self) -> &Position {
+        &self.position
     }
 }
 
 /// Appends step rows to `log.csv`, flushing each so a crash loses at most one line.
 pub struct StepLog {
-    writer: BufWriter<File>,
+    writer: csv::Writer<File>,
 }
 
 impl StepLog {
     /// Opens the log of a run; when resuming after `keep_up_to_step`, rows past that step
     /// (written after the checkpoint being resumed) are dropped so the log stays consistent.
+    /// Lines that cannot be read are dropped with a warning naming them.
     pub fn open(path: &Path, keep_up_to_step: u64) -> anyhow::Result<Self> {
-        Self::open_with_header(path, HEADER, keep_up_to_step)
-    }
-
-    /// [`StepLog::open`] for a log of other columns; the first column must be the step.
-    pub fn open_with_header(
-        path: &Path,
-        header: &str,
-        keep_up_to_step: u64,
-    ) -> anyhow::Result<Self> {
-        let kept: Vec<String> = if path.exists() {
-            let file =
-                File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-            BufReader::new(file)
-                .lines()
-                .skip(1)
-                .map_while(Result::ok)
-                .filter(|line| {
-                    let step = line.split(',').next().and_then(|s| s.parse::<u64>().ok());
-                    step.is_some_and(|step| step <= keep_up_to_step)
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let temporary = path.with_extension("csv.tmp");
-        {
-            let mut out = BufWriter::new(File::create(&temporary)?);
-            writeln!(out, "{header}")?;
-            for line in kept {
-                writeln!(out, "{line}")?;
+        let mut kept = Vec::new();
+        let mut header = None;
+        if path.exists() {
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_path(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let columns = reader.headers()?.len();
+            header = Some(reader.headers()?.clone());
+            for (line, record) in reader.records().enumerate() {
+                let whole = record.ok().filter(|record| record.len() == columns);
+                let step = whole
+                    .as_ref()
+                    .and_then(|record| record.get(0)?.parse::<u64>().ok());
+                match (whole, step) {
+                    (Some(record), Some(step)) if step <= keep_up_to_step => kept.push(record),
+                    (Some(_), Some(_)) => {}
+                    _ => log::warn!("{}: dropped unreadable line {}", path.display(), line + 2),
+                }
             }
         }
-        fs::rename(&temporary, path)?;
-        let file = OpenOptions::new().append(true).open(path)?;
-        Ok(Self {
-            writer: BufWriter::new(file),
+        // The kept rows are rewritten whole, then appended to; a fresh log gets its header
+        // from the first row serialised.
+        let fresh = kept.is_empty();
+        let mut rewrite = csv::Writer::from_writer(
+            tempfile::NamedTempFile::new_in(path.parent().unwrap_or(Path::new(".")))
+                .with_context(|| format!("cannot write beside {}", path.display()))?,
+        );
+        if let (Some(header), false) = (&header, fresh) {
+            rewrite.write_record(header)?;
+            for record in &kept {
+                rewrite.write_record(record)?;
+            }
+        }
+        let temporary = rewrite.into_inner().map_err(|error| error.into_error())?;
+        temporary
+            .persist(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot append to {}", path.display()))?;
+        let writer = csv::WriterBuilder::new()
+            .has_headers(fresh)
+            .from_writer(file);
+        Ok(Self { writer })
+    }
+
+    pub fn write<L: Serialize>(&mut self, position: &Position, losses: &L) -> anyhow::Result<()> {
+        self.writer.serialize((position, losses))?;
+        self.writer.flush()?;
+        Ok(())
+    }
+}
+
+/// Every readable row of a run's `log.csv`, columns matched by name.
+pub fn read_log<L: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<LoggedStep<L>>> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let header = reader.headers()?.clone();
+    Ok(reader
+        .records()
+        .filter_map(Result::ok)
+        .filter_map(|record| {
+            Some(LoggedStep {
+                position: record.deserialize(Some(&header)).ok()?,
+                losses: record.deserialize(Some(&header)).ok()?,
+            })
         })
-    }
-
-    /// Appends one pre-formatted line.
-    pub fn write_line(&mut self, line: &str) -> std::io::Result<()> {
-        writeln!(self.writer, "{line}")?;
-        self.writer.flush()
-    }
-
-    pub fn write(&mut self, row: &StepRow) -> std::io::Result<()> {
-        writeln!(
-            self.writer,
-            "{},{},{},{},{:.3},{:.5},{:.5},{:.4},{:.4}",
-            row.step,
-            row.epoch,
-            row.batch,
-            row.batches,
-            row.elapsed_s,
-            row.d_loss,
-            row.g_loss,
-            row.d_x,
-            row.d_g_z
-        )?;
-        self.writer.flush()
-    }
-}
-
-/// Reads every row of a run's `log.csv`.
-pub fn read_log(path: &Path) -> anyhow::Result<Vec<StepRow>> {
-    let text =
-        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(text.lines().skip(1).filter_map(StepRow::parse).collect())
-}
-
-/// Reads every row of a `log.csv` of any columns, as its fields.
-pub fn read_log_rows(path: &Path) -> anyhow::Result<Vec<Vec<String>>> {
-    let text =
-        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(text
-        .lines()
-        .skip(1)
-        .map(|line| line.split(',').map(str::to_owned).collect())
         .collect())
+}
+
+/// Every row of a `log.csv` of any columns, as its fields.
+pub fn read_log_rows(path: &Path) -> anyhow::Result<Vec<Vec<String>>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(reader
+        .records()
+        .filter_map(Result::ok)
+        .map(|record| record.iter().map(str::to_owned).collect())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Losses {
+        loss: f32,
+    }
+
+    fn position(step: u64) -> Position {
+        Position {
+            step,
+            epoch: 1,
+            batch: step as usize,
+            batches: 9,
+            elapsed_s: step as f64 / 10.0,
+        }
+    }
+
+    #[test]
+    fn resuming_drops_later_rows_and_damaged_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOG_FILE);
+        let mut log = StepLog::open(&path, 0).unwrap();
+        for step in 1..=5 {
+            log.write(&position(step), &Losses { loss: step as f32 })
+                .unwrap();
+        }
+        drop(log);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("step,epoch,batch,batches,elapsed_s,loss\n"),
+            "{text}"
+        );
+        std::fs::write(&path, text.replace("2,1,2,9,0.2,2", "2,1,oops")).unwrap();
+
+        let mut log = StepLog::open(&path, 3).unwrap();
+        log.write(&position(4), &Losses { loss: 40.0 }).unwrap();
+        let rows: Vec<LoggedStep<Losses>> = read_log(&path).unwrap();
+        let steps: Vec<u64> = rows.iter().map(|row| row.step).collect();
+        assert_eq!(steps, [1, 3, 4]);
+        assert_eq!(rows[2].losses.loss, 40.0);
+    }
 }

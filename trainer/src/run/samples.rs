@@ -1,52 +1,44 @@
-use std::path::Path;
+//! What every run writes at an epoch end: the sample grid `samples/epoch_NNN.png`, the
+//! progress GIF of all grids so far, and snapshots of the model.
+
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use burn::module::Module;
-use burn::tensor::Tensor;
-use facegan_model::Generator;
-use facegan_model::image::nchw_to_rgb8;
 
+use crate::atomic_file::write_atomically;
 use crate::render::{grid, save_png_atomically, write_gif};
 
-/// Seeds of the fixed sample grid: the same 64 faces `facegan generate --seed 0` draws.
-pub const SAMPLE_SEEDS: std::ops::Range<u64> = 0..64;
 const PROGRESS_GIF: &str = "progress.gif";
+/// Folder of a run that holds the snapshots.
+pub const SNAPSHOT_DIR: &str = "snapshots";
 /// Largest side of a progress-GIF frame; bigger grids are halved to keep the GIF small.
 const GIF_MAX_SIDE: u32 = 300;
 /// Most epochs a progress GIF shows (spread evenly, first and last included), so a long run's
 /// GIF stays under a megabyte.
 const GIF_MAX_FRAMES: usize = 12;
 
-/// Runs the generator in inference mode (BatchNorm running statistics) and returns RGB8 faces.
-pub fn render_faces(
-    generator: &Generator,
-    z: Tensor<4>,
-    size: usize,
-) -> anyhow::Result<Vec<Vec<u8>>> {
-    let images = generator.valid().forward(z);
-    let values = images
-        .into_data()
-        .try_to_vec::<f32>()
-        .map_err(|error| anyhow::anyhow!("cannot read generated images: {error:?}"))?;
-    Ok(nchw_to_rgb8(&values, size))
+/// An epoch's sample images (RGB8 squares of side `size`), in rows of `columns`.
+#[derive(Debug, Clone)]
+pub struct SampleGrid {
+    pub tiles: Vec<Vec<u8>>,
+    pub size: usize,
+    pub columns: usize,
 }
 
-/// Writes `samples/epoch_NNN.png` (`epoch` 1-based; images in rows of `columns`) and refreshes `progress.gif` from all
+/// Writes `samples/epoch_NNN.png` (`epoch` 1-based) and refreshes `progress.gif` from all
 /// sample grids written so far.
 pub fn write_epoch_samples(
-    faces: &[Vec<u8>],
-    size: usize,
-    columns: usize,
+    samples: &SampleGrid,
     run_dir: &Path,
     epoch: usize,
 ) -> anyhow::Result<()> {
-    let samples = run_dir.join("samples");
-    std::fs::create_dir_all(&samples)?;
-    let picture = grid(faces, size, columns);
-    save_png_atomically(&picture, &samples.join(format!("epoch_{epoch:03}.png")))?;
+    let folder = run_dir.join("samples");
+    std::fs::create_dir_all(&folder)?;
+    let picture = grid(&samples.tiles, samples.size, samples.columns);
+    save_png_atomically(&picture, &folder.join(format!("epoch_{epoch:03}.png")))?;
 
     let mut frames = Vec::new();
-    let mut paths: Vec<_> = std::fs::read_dir(&samples)?
+    let mut paths: Vec<_> = std::fs::read_dir(&folder)?
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .filter(|path| {
@@ -74,6 +66,15 @@ pub fn write_epoch_samples(
         frames.push(frame);
     }
     write_gif(&frames, &run_dir.join(PROGRESS_GIF), 400)
+}
+
+/// Writes an exported weights file as `RUN_DIR/snapshots/epoch_NNN.fgw` and returns the path.
+pub fn write_snapshot(run_dir: &Path, epoch: usize, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+    let dir = run_dir.join(SNAPSHOT_DIR);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(format!("epoch_{epoch:03}.fgw"));
+    write_atomically(&path, bytes)?;
+    Ok(path)
 }
 
 /// The epochs the progress GIF shows: all of them up to [`GIF_MAX_FRAMES`], else that many

@@ -12,11 +12,41 @@ use rayon::prelude::*;
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, RgbImage};
 
-use crate::cli::SketchArgs;
 use crate::data::find_images;
 use crate::prepare::{SkippedFile, decode, with_progress};
 use crate::render::{grid, save_png_atomically};
 pub use xdog::{Xdog, ink_fraction};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SketchArgs {
+    /// Folder of face images (e.g. the output of `facegan prepare`), searched recursively.
+    #[arg(long = "in")]
+    pub input: PathBuf,
+    /// Folder for the sketches: one PNG per face, same relative path and name.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// XDoG: blur of the fine Gaussian, in pixels of the upscaled image.
+    #[arg(long, default_value_t = Xdog::default().sigma)]
+    pub sigma: f32,
+    /// XDoG: coarse sigma over fine sigma.
+    #[arg(long, default_value_t = Xdog::default().k)]
+    pub k: f32,
+    /// XDoG: weight of the coarse blur (just below 1 keeps flat areas white).
+    #[arg(long, default_value_t = Xdog::default().tau)]
+    pub tau: f32,
+    /// XDoG: differences below this become ink.
+    #[arg(long, default_value_t = Xdog::default().epsilon, allow_negative_numbers = true)]
+    pub epsilon: f32,
+    /// XDoG: sharpness of the stroke edges.
+    #[arg(long, default_value_t = Xdog::default().phi)]
+    pub phi: f32,
+    /// Work on the image enlarged this many times (smoother strokes at 64 px).
+    #[arg(long, default_value_t = Xdog::default().upscale)]
+    pub upscale: u32,
+    /// Also write a PNG of the first 16 faces above their sketches, to judge the parameters.
+    #[arg(long)]
+    pub preview: Option<PathBuf>,
+}
 
 /// What a `sketch` run did.
 #[derive(Debug, Default)]

@@ -1,7 +1,7 @@
 //! `facegan translate`: faces for a drawing from exported sketch-to-face weights, one colouring
 //! per seed (seed S picks palette entry `palette_index(S)`, as the page does).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, ensure};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -11,8 +11,29 @@ use facegan_model::weights::{Palette, load_translator};
 use facegan_model::{TranslatorConfig, UNet};
 use image::imageops::FilterType;
 
-use crate::cli::TranslateArgs;
 use crate::render::{grid, save_png_atomically};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TranslateArgs {
+    /// Exported sketch-to-face weights (`facegan export` of a pix2pix or CycleGAN run).
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// The drawing: dark lines on a light background, any size (centre-cropped to a square).
+    #[arg(long)]
+    pub sketch: PathBuf,
+    /// Seed of the first colouring; face i uses seed S+i.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Number of colourings.
+    #[arg(long, default_value_t = 1)]
+    pub count: usize,
+    /// Write the faces as one grid PNG here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write one PNG per colouring into this folder, named seed_<S>.png.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+}
 
 /// Reads exported sketch-to-face weights; the error names the file and what is wrong.
 pub fn load_translator_file(

@@ -5,8 +5,8 @@ use facegan_model::TranslatorConfig;
 use facegan_model::translate::CODE_SIZE;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::TrainArgs;
-use crate::train::check_learning_rates;
+use crate::adversarial::OptimizerOptions;
+use crate::run::RunOptions;
 
 /// Which translation model a run trains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +18,11 @@ pub enum TranslateMode {
     CycleGan,
 }
 
+/// The loss weights' defaults (pix2pix's and CycleGAN's papers), read by the flags too.
+const L1_WEIGHT: f32 = 100.0;
+const CYCLE_WEIGHT: f32 = 10.0;
+const IDENTITY_WEIGHT: f32 = 0.5;
+
 /// A translation run's full configuration, saved as `RUN_DIR/config.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TranslateConfig {
@@ -27,24 +32,43 @@ pub struct TranslateConfig {
     /// Sketches (domain A, the inputs), named like their faces.
     pub sketches: PathBuf,
     pub model: TranslatorConfig,
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub seed: u64,
-    pub generator_lr: f64,
-    pub discriminator_lr: f64,
-    pub beta1: f32,
-    pub beta2: f32,
+    #[serde(flatten)]
+    pub run: RunOptions,
+    #[serde(flatten)]
+    pub optimizer: OptimizerOptions,
     /// Weight of the L1 distance to the target against the adversarial loss (pix2pix: 100).
     pub l1_weight: f32,
     /// CycleGAN: weight of each cycle's L1 (the paper's lambda, 10).
     pub cycle_weight: f32,
     /// CycleGAN: weight of the identity losses relative to the cycle weight (0.5).
     pub identity_weight: f32,
-    pub checkpoint_every: usize,
-    pub max_images: usize,
-    /// Test hook, never set by users (hidden flag).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inject_nan_at_step: Option<u64>,
+}
+
+/// The translators' own flags of `facegan train`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TranslationFlags {
+    /// pix2pix/CycleGAN: folder of sketches (see `facegan sketch`); for pix2pix named like the
+    /// faces in --data.
+    #[arg(long)]
+    pub sketches: Option<PathBuf>,
+    /// pix2pix: weight of the L1 distance to the target against the adversarial loss.
+    #[arg(long, default_value_t = L1_WEIGHT)]
+    pub l1_weight: f32,
+    /// CycleGAN: weight of each cycle's L1 distance.
+    #[arg(long, default_value_t = CYCLE_WEIGHT)]
+    pub cycle_weight: f32,
+    /// CycleGAN: weight of the identity losses, relative to --cycle-weight.
+    #[arg(long, default_value_t = IDENTITY_WEIGHT)]
+    pub identity_weight: f32,
+    /// pix2pix/CycleGAN: channels of the U-Net's first stage (doubled per stage up to --unet-max-width).
+    #[arg(long, default_value_t = TranslatorConfig::new().width)]
+    pub unet_width: usize,
+    /// pix2pix/CycleGAN: widest U-Net stage.
+    #[arg(long, default_value_t = TranslatorConfig::new().max_width)]
+    pub unet_max_width: usize,
+    /// pix2pix/CycleGAN: channels of the PatchGAN discriminators' first stage.
+    #[arg(long, default_value_t = TranslatorConfig::new().discriminator_width)]
+    pub patch_width: usize,
 }
 
 impl TranslateConfig {
@@ -62,62 +86,42 @@ impl TranslateConfig {
             faces,
             sketches,
             model,
-            epochs,
-            batch_size,
-            seed: 42,
-            generator_lr: 2e-4,
-            discriminator_lr: 2e-4,
-            beta1: 0.5,
-            beta2: 0.999,
-            l1_weight: 100.0,
-            cycle_weight: 10.0,
-            identity_weight: 0.5,
-            checkpoint_every: 0,
-            max_images: 0,
-            inject_nan_at_step: None,
+            run: RunOptions::new(epochs, batch_size),
+            optimizer: OptimizerOptions::default(),
+            l1_weight: L1_WEIGHT,
+            cycle_weight: CYCLE_WEIGHT,
+            identity_weight: IDENTITY_WEIGHT,
         }
     }
 
-    pub fn from_args(args: &TrainArgs, mode: TranslateMode) -> anyhow::Result<Self> {
-        let sketches = args.sketches.clone().context(
+    pub fn from_flags(
+        mode: TranslateMode,
+        faces: PathBuf,
+        image_size: usize,
+        run: RunOptions,
+        optimizer: OptimizerOptions,
+        flags: &TranslationFlags,
+    ) -> anyhow::Result<Self> {
+        let sketches = flags.sketches.clone().context(
             "--model pix2pix and cyclegan need --sketches DIR (make one with `facegan sketch`)",
         )?;
-        // Silently training from random weights would waste the user's run.
-        ensure!(
-            args.init_generator.is_none(),
-            "--init-generator takes a DCGAN generator; --model pix2pix and cyclegan start from \
-             random weights (or resume from their run folder)"
-        );
         let model = TranslatorConfig::new()
-            .with_image_size(args.image_size)
+            .with_image_size(image_size)
             .with_input_channels(1)
             .with_output_channels(3)
             .with_code_size(CODE_SIZE)
-            .with_width(args.unet_width)
-            .with_max_width(args.unet_max_width)
-            .with_discriminator_width(args.patch_width)
+            .with_width(flags.unet_width)
+            .with_max_width(flags.unet_max_width)
+            .with_discriminator_width(flags.patch_width)
             // pix2pix's discriminator judges (sketch, face) pairs; CycleGAN's see one domain.
             .with_conditional(mode == TranslateMode::Pix2Pix);
         let config = Self {
-            seed: args.seed,
-            generator_lr: args.generator_lr,
-            discriminator_lr: args.discriminator_lr,
-            beta1: args.beta1,
-            beta2: args.beta2,
-            l1_weight: args.l1_weight,
-            cycle_weight: args.cycle_weight,
-            identity_weight: args.identity_weight,
-            checkpoint_every: args.checkpoint_every,
-            max_images: args.max_images,
-            inject_nan_at_step: args.inject_nan_at_step,
-            ..Self::new(
-                mode,
-                args.data.clone(),
-                sketches,
-                model,
-                args.epochs,
-                args.batch_size,
-            )
+            run,
+            optimizer,
+            l1_weight: flags.l1_weight,
+            cycle_weight: flags.cycle_weight,
+            identity_weight: flags.identity_weight,
+            ..Self::new(mode, faces, sketches, model, 1, 1)
         };
         config.validate()?;
         Ok(config)
@@ -127,8 +131,7 @@ impl TranslateConfig {
         self.model
             .validate()
             .context("invalid --image-size or U-Net/PatchGAN width")?;
-        ensure!(self.epochs >= 1, "--epochs must be at least 1");
-        ensure!(self.batch_size >= 1, "--batch-size must be at least 1");
+        self.run.validate()?;
         for (name, weight) in [
             ("l1-weight", self.l1_weight),
             ("cycle-weight", self.cycle_weight),
@@ -139,6 +142,6 @@ impl TranslateConfig {
                 "--{name} must be a non-negative number, found {weight}"
             );
         }
-        check_learning_rates(self.generator_lr, self.discriminator_lr)
+        self.optimizer.validate()
     }
 }

@@ -3,15 +3,32 @@
 //! how close the translator comes, and the written outputs go to `../shared/tools/fid` against
 //! real faces. This is how pix2pix and CycleGAN are compared (README).
 
+use std::path::PathBuf;
+
 use anyhow::Context;
 use burn::tensor::Device;
 use facegan_model::image::nchw_to_rgb8;
 
 use super::apply::load_translator_file;
+use super::describe_pairing;
 use super::load_pairs;
-use super::run::describe_pairing;
-use crate::cli::EvaluateArgs;
 use crate::render::save_png_atomically;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct EvaluateArgs {
+    /// Exported sketch-to-face weights.
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Held-out sketches, named like their faces.
+    #[arg(long)]
+    pub sketches: PathBuf,
+    /// The faces the sketches were drawn from.
+    #[arg(long)]
+    pub faces: PathBuf,
+    /// Write each output face here, named like its sketch (for `../shared/tools/fid`).
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+}
 
 /// Pairs per forward pass.
 const CHUNK: usize = 64;

@@ -1,20 +1,17 @@
-//! `facegan train --model pix2pix|cyclegan`: sketch-to-face translation, trained on faces and
-//! their sketches (see `facegan sketch`; paired by name for pix2pix, unpaired for CycleGAN),
-//! with the same logs, samples, checkpoints and resume as the DCGAN.
+//! Sketch-to-face translation: what pix2pix and CycleGAN share (their configuration, paired and
+//! unpaired data, palette, log columns), and the commands that use their exported weights
+//! (`facegan translate`, `facegan evaluate`). The models themselves are `crate::pix2pix` and
+//! `crate::cyclegan`.
 
 pub mod apply;
 mod config;
-mod cyclegan;
 mod data;
 pub mod evaluate;
-mod pix2pix;
-mod pool;
-mod run;
-mod translator;
+mod training;
 
-pub use config::{TranslateConfig, TranslateMode};
-pub use data::{TranslationSet, load_pairs, load_unpaired};
-pub use run::{
-    PALETTE_FILE, TRANSLATE_LOG_HEADER, TranslateCheckpoint, load_translator, read_palette,
-    train_translator,
+pub use config::{TranslateConfig, TranslateMode, TranslationFlags};
+pub use data::{PairingReport, TranslationSet, load_pairs, load_unpaired};
+pub(crate) use training::describe_pairing;
+pub use training::{
+    PALETTE_FILE, SKETCH_TO_FACE, TranslationLosses, load_translator, read_palette, rgb, snapshot,
 };

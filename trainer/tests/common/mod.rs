@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use facegan_model::{DcganConfig, SplitMix64};
-use facegan_trainer::cli::{ExportArgs, ExportPrecision, RunGenerator};
-use facegan_trainer::train::TrainConfig;
+use facegan_trainer::dcgan::TrainConfig;
+use facegan_trainer::export::{ExportArgs, ExportPrecision, RunGenerator};
 
 /// The fixed background of the synthetic set: a saturated blue no untrained generator makes.
 pub const BACKGROUND: [u8; 3] = [30, 60, 160];
@@ -89,10 +89,9 @@ pub fn tiny_config(data: &Path, epochs: usize, batch_size: usize) -> TrainConfig
         .with_latent_size(16)
         .with_generator_width(8)
         .with_discriminator_width(8);
-    TrainConfig {
-        seed: 5,
-        ..TrainConfig::new(data.to_path_buf(), model, epochs, batch_size)
-    }
+    let mut config = TrainConfig::new(data.to_path_buf(), model, epochs, batch_size);
+    config.run.seed = 5;
+    config
 }
 
 pub fn facegan() -> std::process::Command {

@@ -1,0 +1,500 @@
+//! `facegan train --model dcgan`: the face generator of the page (Radford et al. 2015), its
+//! discriminator, label tricks and the moving average of its weights, as a model of the
+//! training driver.
+
+mod average;
+mod config;
+mod diversity;
+mod labels;
+
+use std::path::Path;
+
+use anyhow::Context;
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::activation::sigmoid;
+use burn::tensor::{Device, Tensor, TensorData};
+use facegan_model::image::nchw_to_rgb8;
+use facegan_model::weights::{Precision, save_generator_as};
+use facegan_model::{DcganConfig, Discriminator, Generator, SplitMix64, latent_batch};
+use serde::{Deserialize, Serialize};
+
+pub use average::{blend, decay_at};
+pub use config::{DcganFlags, LabelConfig, TrainConfig};
+pub use diversity::{COLLAPSE_RATIO, DIVERSITY_FILE, mean_pairwise_distance};
+pub use labels::{LabelPolicy, LabelSmoothing};
+
+use crate::adversarial::bce_with_logits;
+use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
+use crate::run::{
+    Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
+};
+
+/// Trains (or resumes) the DCGAN run in `run_dir` through the driver (`crate::run::train`).
+pub fn train(
+    config: &TrainConfig,
+    run_dir: &Path,
+    device: &Device,
+    stop: &std::sync::atomic::AtomicBool,
+) -> anyhow::Result<crate::run::TrainSummary> {
+    crate::run::train::<Dcgan>(config, run_dir, device, stop)
+}
+
+/// Seeds of the fixed sample grid: the same 64 faces `facegan generate --seed 0` draws.
+pub const SAMPLE_SEEDS: std::ops::Range<u64> = 0..64;
+
+/// The DCGAN's columns of `log.csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DcganLosses {
+    pub d_loss: f32,
+    pub g_loss: f32,
+    /// D's mean probability that a real image is real.
+    pub d_x: f32,
+    /// D's mean probability that a fake is real (before its update).
+    pub d_g_z: f32,
+}
+
+/// Both networks, their optimisers and the generator's moving average.
+pub struct Dcgan {
+    pub generator: Generator,
+    /// The moving average of `generator` (off the autodiff device); `None` with `--ema-decay 0`.
+    average: Option<Generator>,
+    discriminator: Discriminator,
+    generator_optimizer: ModuleOptimizer,
+    discriminator_optimizer: ModuleOptimizer,
+    labels: LabelPolicy,
+}
+
+impl RunConfig for TrainConfig {
+    type Architecture = DcganConfig;
+    type Data = ImageSet;
+
+    fn run(&self) -> &RunOptions {
+        &self.run
+    }
+
+    fn architecture(&self) -> DcganConfig {
+        self.model.clone()
+    }
+
+    fn load_data(&self) -> anyhow::Result<ImageSet> {
+        self.validate()?;
+        let (images, skipped) =
+            load_folder(&self.data, self.model.image_size, self.run.max_images)?;
+        report_skipped(&skipped, images.len());
+        Ok(images)
+    }
+
+    fn data_len(images: &ImageSet) -> usize {
+        images.len()
+    }
+}
+
+impl Trainable for Dcgan {
+    const KIND: &'static str = "dcgan";
+    type Config = TrainConfig;
+    type Losses = DcganLosses;
+
+    fn fresh(config: &TrainConfig, device: &Device) -> anyhow::Result<Self> {
+        device.seed(config.run.seed);
+        let generator = match &config.init_generator {
+            Some(path) => generator_from_file(config, path, device)?,
+            None => config.model.init_generator(device),
+        };
+        Ok(Self {
+            average: (config.ema_decay > 0.0).then(|| generator.valid()),
+            generator,
+            discriminator: config.model.init_discriminator(device),
+            generator_optimizer: config.optimizer.adam(),
+            discriminator_optimizer: config.optimizer.adam(),
+            labels: LabelPolicy::new(config.labels.clone()),
+        })
+    }
+
+    fn step(
+        &mut self,
+        config: &TrainConfig,
+        images: &ImageSet,
+        batch: Batch,
+        device: &Device,
+    ) -> DcganLosses {
+        let losses = self.train_step(
+            config,
+            images,
+            batch.indices,
+            batch.epoch,
+            batch.rng,
+            device,
+            batch.inject_nan,
+        );
+        if let Some(previous) = self.average.take() {
+            let decay = decay_at(config.ema_decay, batch.step);
+            self.average = Some(blend(previous, &self.generator, decay));
+        }
+        losses
+    }
+
+    fn summary(losses: &DcganLosses) -> Vec<(&'static str, f32)> {
+        vec![
+            ("d_loss", losses.d_loss),
+            ("g_loss", losses.g_loss),
+            ("D(x)", losses.d_x),
+            ("D(G(z))", losses.d_g_z),
+        ]
+    }
+
+    fn samples(
+        &self,
+        config: &TrainConfig,
+        _images: &ImageSet,
+        device: &Device,
+    ) -> anyhow::Result<SampleGrid> {
+        let seeds: Vec<u64> = SAMPLE_SEEDS.collect();
+        let z = latent_tensor(&seeds, config.model.latent_size, device);
+        Ok(SampleGrid {
+            tiles: render_faces(self.sample_generator(), z, config.model.image_size)?,
+            size: config.model.image_size,
+            columns: 8,
+        })
+    }
+
+    /// The mode-collapse check: the samples' spread against the real images'.
+    fn end_epoch(
+        &mut self,
+        _config: &TrainConfig,
+        images: &ImageSet,
+        run_dir: &Path,
+        epoch: usize,
+        grid: &SampleGrid,
+    ) -> anyhow::Result<String> {
+        let count = images.len().min(grid.tiles.len());
+        let real: Vec<Vec<u8>> = (0..count).map(|i| images.image(i).to_vec()).collect();
+        let spread = mean_pairwise_distance(&grid.tiles);
+        let ratio = diversity::record(run_dir, epoch, spread, mean_pairwise_distance(&real))?;
+        if ratio < COLLAPSE_RATIO {
+            log::warn!(
+                "epoch {epoch}: the samples' diversity is {ratio:.2} of the real images' (below \
+                 {COLLAPSE_RATIO}): possible mode collapse; look at samples/epoch_{epoch:03}.png"
+            );
+        }
+        Ok(format!(", diversity {ratio:.2} of real"))
+    }
+
+    /// The sample generator as an f16 `.fgw`: near-lossless, so averaging several snapshots
+    /// adds no quantisation noise.
+    fn snapshot(&self, config: &TrainConfig, _images: &ImageSet) -> Option<Vec<u8>> {
+        Some(save_generator_as(
+            self.sample_generator(),
+            &config.model,
+            Precision::Half,
+        ))
+    }
+
+    fn save(&self) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
+        let mut sections = vec![
+            ("generator", module_bytes(&self.generator)?),
+            ("discriminator", module_bytes(&self.discriminator)?),
+            (
+                "generator_optimizer",
+                self.generator_optimizer.into_bytes()?.to_vec(),
+            ),
+            (
+                "discriminator_optimizer",
+                self.discriminator_optimizer.into_bytes()?.to_vec(),
+            ),
+        ];
+        if let Some(average) = &self.average {
+            sections.push(("generator_average", module_bytes(average)?));
+        }
+        Ok(sections)
+    }
+
+    fn load(
+        config: &TrainConfig,
+        sections: &mut Sections,
+        device: &Device,
+    ) -> anyhow::Result<Self> {
+        let model = &config.model;
+        let generator = load_module(model.init_generator(device), sections.take("generator")?)?;
+        let discriminator = load_module(
+            model.init_discriminator(device),
+            sections.take("discriminator")?,
+        )?;
+        // A run saved without an average (or by an older version) starts one from its generator.
+        let average = match (
+            config.ema_decay,
+            sections.take_optional("generator_average"),
+        ) {
+            (0.0, _) => None,
+            (_, Some(bytes)) => {
+                let inner = device.clone().without_autodiff();
+                Some(load_module(model.init_generator(&inner), bytes)?)
+            }
+            (_, None) => Some(generator.valid()),
+        };
+        let optimizer = |bytes: Vec<u8>| {
+            config
+                .optimizer
+                .adam()
+                .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+        };
+        Ok(Self {
+            generator,
+            average,
+            discriminator,
+            generator_optimizer: optimizer(sections.take("generator_optimizer")?)?,
+            discriminator_optimizer: optimizer(sections.take("discriminator_optimizer")?)?,
+            labels: LabelPolicy::new(config.labels.clone()),
+        })
+    }
+}
+
+impl Dcgan {
+    /// The generator that draws samples: the average when the run keeps one.
+    pub fn sample_generator(&self) -> &Generator {
+        self.average.as_ref().unwrap_or(&self.generator)
+    }
+
+    /// One discriminator update followed by `generator_steps` generator updates.
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_step(
+        &mut self,
+        config: &TrainConfig,
+        images: &ImageSet,
+        indices: &[usize],
+        epoch: usize,
+        rng: &mut SplitMix64,
+        device: &Device,
+        inject_nan: bool,
+    ) -> DcganLosses {
+        let n = indices.len();
+        let latent = config.model.latent_size;
+        let flips: Vec<bool> = (0..n).map(|_| rng.chance(0.5)).collect();
+        let real = batch_tensor(images, indices, &flips, device);
+
+        // Discriminator: real images towards "real", detached fakes towards "fake".
+        let z = noise(rng, n, latent, device);
+        let fake = self.generator.forward(z);
+        let real_logits = self.discriminator.forward(real);
+        let fake_logits = self.discriminator.forward(fake.clone().detach());
+        let real_targets = self.labels.discriminator_targets(rng, n, true, epoch);
+        let fake_targets = self.labels.discriminator_targets(rng, n, false, epoch);
+        let mut d_loss = bce_with_logits(real_logits.clone(), vector(real_targets, device))
+            + bce_with_logits(fake_logits.clone(), vector(fake_targets, device));
+        if inject_nan {
+            d_loss = d_loss.add_scalar(f32::NAN);
+        }
+        let d_x = sigmoid(real_logits).mean().into_scalar::<f32>();
+        let d_g_z = sigmoid(fake_logits).mean().into_scalar::<f32>();
+        let d_loss_value = d_loss.clone().into_scalar::<f32>();
+        let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
+        self.discriminator = self.discriminator_optimizer.step(
+            config.optimizer.discriminator_lr,
+            self.discriminator.clone(),
+            grads,
+        );
+
+        // Generator: fakes scored by the updated discriminator, pushed towards "real".
+        let mut g_loss_value = 0.0;
+        let mut fake = Some(fake);
+        for _ in 0..config.generator_steps {
+            let images = match fake.take() {
+                Some(first) => first,
+                None => self.generator.forward(noise(rng, n, latent, device)),
+            };
+            let logits = self.discriminator.forward(images);
+            let targets = Tensor::full([n], self.labels.generator_target(), device);
+            let g_loss = bce_with_logits(logits, targets);
+            g_loss_value = g_loss.clone().into_scalar::<f32>();
+            let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
+            self.generator = self.generator_optimizer.step(
+                config.optimizer.generator_lr,
+                self.generator.clone(),
+                grads,
+            );
+        }
+        DcganLosses {
+            d_loss: d_loss_value,
+            g_loss: g_loss_value,
+            d_x,
+            d_g_z,
+        }
+    }
+}
+
+/// `[n, latent, 1, 1]` standard normal noise from the run's own stream.
+fn noise(rng: &mut SplitMix64, n: usize, latent: usize, device: &Device) -> Tensor<4> {
+    let values: Vec<f32> = (0..n * latent).map(|_| rng.normal()).collect();
+    Tensor::from_data(TensorData::new(values, [n, latent, 1, 1]), device)
+}
+
+fn vector(values: Vec<f32>, device: &Device) -> Tensor<1> {
+    let n = values.len();
+    Tensor::from_data(TensorData::new(values, [n]), device)
+}
+
+/// The generator of an exported weights file, made trainable on `device` (`--init-generator`).
+fn generator_from_file(
+    config: &TrainConfig,
+    path: &Path,
+    device: &Device,
+) -> anyhow::Result<Generator> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let inner = device.clone().without_autodiff();
+    let loaded = facegan_model::weights::load_generator_expecting(&bytes, &config.model, &inner)
+        .with_context(|| format!("--init-generator {}", path.display()))?;
+    log::info!("generator starts from {}", path.display());
+    // Through a record, like a resume, so that the parameters are tracked for training.
+    Ok(config
+        .model
+        .init_generator(device)
+        .try_load_record(loaded.into_record())?)
+}
+
+/// The seeded latents of `seeds` as a `[n, latent, 1, 1]` tensor.
+pub fn latent_tensor(seeds: &[u64], latent: usize, device: &Device) -> Tensor<4> {
+    let values = latent_batch(seeds, latent);
+    Tensor::from_data(TensorData::new(values, [seeds.len(), latent, 1, 1]), device)
+}
+
+/// Runs the generator in inference mode (BatchNorm running statistics) and returns RGB8 faces.
+pub fn render_faces(
+    generator: &Generator,
+    z: Tensor<4>,
+    size: usize,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let images = generator.valid().forward(z);
+    let values = images
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|error| anyhow::anyhow!("cannot read generated images: {error:?}"))?;
+    Ok(nchw_to_rgb8(&values, size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn outputs(generator: &Generator, device: &Device) -> Vec<f32> {
+        let z = latent_tensor(&[1, 2, 3], 100, device);
+        generator
+            .valid()
+            .forward(z)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    }
+
+    /// A DCGAN small enough to train a step in a unit test.
+    fn tiny_model() -> DcganConfig {
+        DcganConfig::new()
+            .with_image_size(32)
+            .with_generator_width(8)
+            .with_discriminator_width(8)
+    }
+
+    fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max)
+    }
+
+    /// The model after a save and a load, as a resume sees it.
+    fn reloaded(gan: &Dcgan, config: &TrainConfig, device: &Device) -> Dcgan {
+        let mut sections = Sections::new(Path::new("test"));
+        for (name, bytes) in gan.save().unwrap() {
+            sections.insert(name, bytes);
+        }
+        Dcgan::load(config, &mut sections, device).unwrap()
+    }
+
+    #[test]
+    fn a_checkpoint_carries_the_generator_average_across_a_resume() {
+        let device = Device::flex();
+        let train_device = device.clone().autodiff();
+        let model = tiny_model();
+        let config = TrainConfig::new(PathBuf::from("unused"), model.clone(), 1, 4);
+        let mut gan = Dcgan::fresh(&config, &train_device).unwrap();
+        // An average far from the generator: a generator of another seed.
+        device.seed(7);
+        gan.average = Some(model.init_generator(&device));
+        let before = outputs(gan.sample_generator(), &device);
+        let generator = outputs(&gan.generator, &device);
+
+        let resumed = reloaded(&gan, &config, &train_device);
+        let after = outputs(resumed.sample_generator(), &device);
+
+        // Untrained faces are nearly flat (outputs ~1e-4), so compare against that scale.
+        let apart = largest_difference(&before, &generator);
+        let drift = largest_difference(&before, &after);
+        assert!(apart > 1e-5, "the test needs distinct generators ({apart})");
+        assert!(
+            drift < apart / 1000.0,
+            "the average was not restored: {drift} vs {apart}"
+        );
+    }
+
+    #[test]
+    fn a_run_can_start_from_exported_weights_and_trains_them() {
+        let device = Device::flex();
+        let train_device = device.clone().autodiff();
+        let model = tiny_model();
+        device.seed(11);
+        let exported = model.init_generator(&device);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("g.fgw");
+        std::fs::write(&file, facegan_model::save_generator(&exported, &model)).unwrap();
+
+        let mut config = TrainConfig::new(PathBuf::from("unused"), model.clone(), 1, 4);
+        config.init_generator = Some(file.clone());
+        let mut gan = Dcgan::fresh(&config, &train_device).unwrap();
+        let wanted = outputs(&exported, &device);
+        let started = outputs(&gan.generator, &device);
+        let apart = largest_difference(&wanted, &started);
+        assert!(
+            apart < 1e-6,
+            "the generator did not start from the file ({apart})"
+        );
+
+        // Its parameters are trainable: one step changes its faces.
+        let images = ImageSet {
+            size: 32,
+            pixels: vec![200; 4 * 32 * 32 * 3],
+        };
+        gan.train_step(
+            &config,
+            &images,
+            &[0, 1, 2, 3],
+            0,
+            &mut SplitMix64::new(1),
+            &train_device,
+            false,
+        );
+        let trained = outputs(&gan.generator, &device);
+        assert_ne!(
+            trained, started,
+            "a training step left the loaded generator unchanged"
+        );
+
+        // Another discriminator is fine: the file holds only the generator.
+        let mut other_critic = config.clone();
+        other_critic.model = model
+            .clone()
+            .with_discriminator_width(model.discriminator_width * 2);
+        assert!(
+            Dcgan::fresh(&other_critic, &train_device).is_ok(),
+            "a discriminator of another width refused the generator"
+        );
+
+        // Another generator is refused, naming the file.
+        let mut wider = config.clone();
+        wider.model = model.with_generator_width(16);
+        let Err(error) = Dcgan::fresh(&wider, &train_device) else {
+            panic!("a generator of another width was accepted");
+        };
+        let error = format!("{error:#}");
+        assert!(error.contains("g.fgw"), "{error}");
+    }
+}
