@@ -358,3 +358,46 @@ fn init_generator_refuses_another_architecture_and_the_translation_models() {
     ];
     assert_fails_with(&run(&args), &["--init-generator takes a DCGAN generator"]);
 }
+
+/// `docs/cli.md` is `facegan --help` and every command's `--help`, so it cannot go stale: this
+/// test fails when it differs, and rewrites it with `FACEGAN_UPDATE_DOCS=1`.
+#[test]
+fn docs_cli_md_is_the_help_of_every_command() {
+    let help = |args: &[&str]| {
+        let output = facegan().args(args).arg("--help").output().unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let mut text = String::from(
+        "# `facegan` command line\n\nGenerated from `facegan --help` by the test \
+         `docs_cli_md_is_the_help_of_every_command` (`trainer/tests/cli.rs`); refresh it with \
+         `FACEGAN_UPDATE_DOCS=1 cargo test --release -p facegan-trainer --test cli docs_cli`.\n\n",
+    );
+    text.push_str(&format!("```text\n{}```\n", help(&[])));
+    for command in [
+        "prepare",
+        "detect",
+        "sketch",
+        "train",
+        "generate",
+        "translate",
+        "evaluate",
+        "export",
+        "bench",
+    ] {
+        text.push_str(&format!(
+            "\n## `facegan {command}`\n\n```text\n{}```\n",
+            help(&[command])
+        ));
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/cli.md");
+    if std::env::var_os("FACEGAN_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        written == text,
+        "docs/cli.md is not the current --help; run FACEGAN_UPDATE_DOCS=1 cargo test --release \
+         -p facegan-trainer --test cli docs_cli"
+    );
+}
