@@ -23,5 +23,6 @@ if [[ -z $faces ]]; then
   fi
   faces=$faces/anime-faces-96
 fi
-cargo build --release -q -p facegan-trainer
+# The same command as scripts/test-all.sh: one feature set, so Burn is never rebuilt between them.
+cargo build --release -q --workspace --all-targets
 "$venv/bin/python" bench/compare_opencv.py --cascade "$cascade" --faces "$faces" --facegan target/release/facegan

@@ -11,7 +11,8 @@ if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q torch numpy
 fi
-cargo build --release -q -p facegan-trainer
+# The same command as scripts/test-all.sh: one feature set, so Burn is never rebuilt between them.
+cargo build --release -q --workspace --all-targets
 burn=$(target/release/facegan bench --json --steps "$steps")
 torch=$("$venv/bin/python" bench/pytorch_dcgan.py --steps "$steps")
 python3 - "$burn" "$torch" <<'PY'

@@ -21,7 +21,8 @@ scripts/web-size.sh "$dist"
 
 section "native reference faces"
 facegan=${FACEGAN_BIN:-target/release/facegan}
-[[ -x $facegan ]] || cargo build --release -p facegan-trainer
+# The same build as scripts/test-all.sh (one feature set: Burn is not rebuilt).
+[[ -x $facegan ]] || cargo build --release --workspace --all-targets
 native=target/web-native-faces
 rm -rf "$native"
 "$facegan" generate --backend cpu --weights weights/anime-faces-64.fgw --seed 100 --count 16 \

@@ -75,7 +75,7 @@ fn int8_kernels_halve_the_file_and_stay_close() {
         .fold(0.0, f32::max);
     let mean = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32;
     // Outputs span [-1, 1]: 0.02 is 2.5 of 255 levels. (The trained model's figures are in
-    // the README; this checks the encoding on an untrained one.)
+    // docs/web-page.md; this checks the encoding on an untrained one.)
     assert!(worst < 0.02, "max difference {worst}");
     assert!(mean < 0.004, "mean difference {mean}");
 

@@ -220,7 +220,7 @@ test('the grid shows 16 distinct faces, on the CPU when WebGPU is unavailable', 
     const backend = await page.getAttribute('#backend', 'data-backend');
     assert.equal(backend, 'cpu', 'without --enable-unsafe-webgpu headless Chromium has no adapter');
     // A visitor who only looks at faces downloads neither the sketch model nor the examples
-    // of the drawing pad (the README's faces-only size counts on it).
+    // of the drawing pad (the faces-only size in docs/web-page.md counts on it).
     const drawingFiles = requested.filter((file) => /sketch-to-face|\/examples\//.test(file));
     assert.deepEqual(drawingFiles, [], `fetched before "Start drawing": ${requested.join(', ')}`);
     const note = await page.textContent('#backend-note');
@@ -414,7 +414,7 @@ test('the page stays responsive while the CPU generates', async () => {
     console.log(`long tasks: ${JSON.stringify(await page.evaluate(() => window.longTasks.map(Math.round)))}`);
     console.log(`16 faces took ${ms} ms; the longest main-thread task was ${longest.toFixed(0)} ms`);
     // Every face is its own task (~15-35 ms); one task per batch takes ~130-150 ms here (see
-    // the README). 250 ms still answers a click without a visible freeze on 2 busy cores.
+    // docs/web-page.md). 250 ms still answers a click without a visible freeze on 2 busy cores.
     assert.ok(longest < 250, `a ${longest} ms task froze the page`);
   } finally {
     await browser.close();

@@ -1,7 +1,7 @@
 //! `facegan evaluate`: sketch-to-face weights on held-out pairs. Each sketch is coloured with
 //! its own face's colour code, so the output can be compared with that face: the mean L1 says
 //! how close the translator comes, and the written outputs go to `../shared/tools/fid` against
-//! real faces. This is how pix2pix and CycleGAN are compared (README).
+//! real faces. This is how pix2pix and CycleGAN are compared (docs/training-log.md).
 
 use std::path::PathBuf;
 
