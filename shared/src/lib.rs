@@ -3,6 +3,7 @@
 //! the trainer and the web page run exactly the same generator.
 
 pub mod config;
+pub mod conv;
 pub mod image;
 pub mod latent;
 pub mod model;

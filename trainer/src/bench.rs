@@ -1,10 +1,11 @@
-//! `facegan bench`: the figures behind the README's speed claims, on the CPU (flex) backend.
+//! `facegan bench`: the figures behind the speed claims (docs/speed.md), on the CPU (flex) backend.
 //! `bench/compare_pytorch.sh` runs this and the same network in PyTorch and prints the ratio.
 
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::Device;
+use facegan_model::conv::use_fast_convolutions;
 use facegan_model::{DcganConfig, SplitMix64};
 
 use crate::data::ImageSet;
@@ -31,47 +32,102 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         args.batch_size >= 2 && args.steps >= 1,
         "need --batch-size >= 2 and --steps >= 1"
     );
-    let device = Device::flex();
     let config = TrainConfig::new("synthetic".into(), DcganConfig::new(), 1, args.batch_size);
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    // Burn's own convolutions first, then facegan's, on the same steps in the same process.
+    use_fast_convolutions(false);
+    let burn = measure(&config, args.steps)?;
+    use_fast_convolutions(true);
+    let ours = measure(&config, args.steps)?;
+    if args.json {
+        let figures = serde_json::json!({
+            "framework": "burn-flex",
+            "threads": threads,
+            "batch_size": args.batch_size,
+            "train_images_per_s": ours.images_per_second,
+            "generator_ms_batch1": ours.latency_1,
+            "generator_ms_batch64": ours.latency_64,
+            "burn_conv_train_images_per_s": burn.images_per_second,
+            "burn_conv_generator_ms_batch1": burn.latency_1,
+            "burn_conv_generator_ms_batch64": burn.latency_64,
+        });
+        println!("{figures}");
+    } else {
+        println!(
+            "facegan bench: DCGAN-64 (latent 100, widths 64/64, kernel 4) on the CPU (flex), \
+             {threads} threads, batch {}, {} timed steps",
+            args.batch_size, args.steps
+        );
+        println!(
+            "{:34}{:>16}{:>18}{:>8}",
+            "", "Burn's conv", "facegan's conv", "ratio"
+        );
+        let rows = [
+            (
+                "training, images/s",
+                burn.images_per_second,
+                ours.images_per_second,
+                true,
+            ),
+            (
+                "generator, ms at batch 1",
+                burn.latency_1,
+                ours.latency_1,
+                false,
+            ),
+            (
+                "generator, ms at batch 64",
+                burn.latency_64,
+                ours.latency_64,
+                false,
+            ),
+        ];
+        for (label, before, after, higher_is_better) in rows {
+            let ratio = if higher_is_better {
+                after / before
+            } else {
+                before / after
+            };
+            println!("{label:34}{before:>16.2}{after:>18.2}{ratio:>7.2}x");
+        }
+        println!(
+            "(ratio > 1: facegan's convolutions are faster; latency is the median of {LATENCY_RUNS})"
+        );
+    }
+    Ok(())
+}
+
+/// Training throughput and generator latency of one implementation.
+struct Figures {
+    images_per_second: f64,
+    latency_1: f64,
+    latency_64: f64,
+}
+
+fn measure(config: &TrainConfig, steps: usize) -> anyhow::Result<Figures> {
+    let device = Device::flex();
+    let batch_size = config.run.batch_size;
     // Random pixels: the arithmetic of a step does not depend on what the images show.
     let size = config.model.image_size;
     let mut rng = SplitMix64::new(7);
     let images = ImageSet {
         size,
-        pixels: (0..args.batch_size * size * size * 3)
+        pixels: (0..batch_size * size * size * 3)
             .map(|_| rng.below(256) as u8)
             .collect(),
     };
-    let indices: Vec<usize> = (0..args.batch_size).collect();
+    let indices: Vec<usize> = (0..batch_size).collect();
     let train_device = device.clone().autodiff();
-    let mut gan = Dcgan::fresh(&config, &train_device)?;
-    let mut rng = SplitMix64::new(config.run.seed);
-
-    for _ in 0..2 {
-        gan.train_step(
-            &config,
-            &images,
-            &indices,
-            0,
-            &mut rng,
-            &train_device,
-            false,
-        );
-    }
+    let mut gan = Dcgan::fresh(config, &train_device)?;
+    let mut step = |count: usize| {
+        for _ in 0..count {
+            gan.train_step(config, &images, &indices, 0, &mut rng, &train_device, false);
+        }
+    };
+    step(2); // warm-up
     let start = Instant::now();
-    for _ in 0..args.steps {
-        gan.train_step(
-            &config,
-            &images,
-            &indices,
-            0,
-            &mut rng,
-            &train_device,
-            false,
-        );
-    }
-    let train_seconds = start.elapsed().as_secs_f64();
-    let images_per_second = (args.steps * args.batch_size) as f64 / train_seconds;
+    step(steps);
+    let images_per_second = (steps * batch_size) as f64 / start.elapsed().as_secs_f64();
 
     let generator = gan.generator.valid();
     let latency_ms = |batch: usize| {
@@ -88,25 +144,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         times.sort_by(f64::total_cmp);
         times[times.len() / 2]
     };
-    let latency_1 = latency_ms(1);
-    let latency_64 = latency_ms(64);
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if args.json {
-        println!(
-            "{{\"framework\":\"burn-flex\",\"threads\":{threads},\"batch_size\":{},\"train_images_per_s\":{images_per_second:.2},\"generator_ms_batch1\":{latency_1:.3},\"generator_ms_batch64\":{latency_64:.3}}}",
-            args.batch_size
-        );
-    } else {
-        println!(
-            "facegan bench: DCGAN-64 (latent 100, widths 64/64, kernel 4) on the CPU (flex), {threads} threads"
-        );
-        println!(
-            "  training:  {images_per_second:.1} images/s at batch {} ({} timed steps)",
-            args.batch_size, args.steps
-        );
-        println!(
-            "  generator: {latency_1:.2} ms at batch 1, {latency_64:.2} ms at batch 64 (median of {LATENCY_RUNS})"
-        );
-    }
-    Ok(())
+    Ok(Figures {
+        images_per_second,
+        latency_1: latency_ms(1),
+        latency_64: latency_ms(64),
+    })
 }

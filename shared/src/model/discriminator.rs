@@ -6,6 +6,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::init::{WEIGHT_INIT, batch_norm};
 use crate::DcganConfig;
+use crate::conv::conv2d;
 
 const LEAK: f64 = 0.2;
 
@@ -20,7 +21,7 @@ pub struct DownBlock {
 impl DownBlock {
     /// `[n, c_in, h, w]` -> `[n, c_out, h/2, w/2]`
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = self.conv.forward(x);
+        let x = conv2d(&self.conv, x);
         let x = match &self.norm {
             Some(norm) => norm.forward(x),
             None => x,
@@ -80,6 +81,6 @@ impl Discriminator {
         // [n, 3, size, size] -> [n, d, size/2, size/2] -> ... -> [n, 8d, 4, 4]
         let features = self.blocks.iter().fold(images, |x, block| block.forward(x));
         // [n, 8d, 4, 4] -> [n, 1, 1, 1] -> [n]
-        self.output.forward(features).reshape([n])
+        conv2d(&self.output, features).reshape([n])
     }
 }

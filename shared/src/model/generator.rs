@@ -6,6 +6,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::init::{WEIGHT_INIT, batch_norm};
 use crate::DcganConfig;
+use crate::conv::conv_transpose2d;
 
 /// One upsampling stage: transposed convolution, BatchNorm, ReLU.
 #[derive(Module, Debug)]
@@ -17,7 +18,7 @@ pub struct UpBlock {
 impl UpBlock {
     /// `[n, c_in, h, w]` -> `[n, c_out, h', w']`
     pub(super) fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        relu(self.norm.forward(self.conv.forward(x)))
+        relu(self.norm.forward(conv_transpose2d(&self.conv, x)))
     }
 }
 
@@ -78,6 +79,6 @@ impl Generator {
         // [n, latent, 1, 1] -> [n, 8g, 4, 4] -> [n, 4g, 8, 8] -> ... -> [n, g, size/2, size/2]
         let hidden = self.blocks.iter().fold(z, |x, block| block.forward(x));
         // [n, g, size/2, size/2] -> [n, 3, size, size]
-        tanh(self.output.forward(hidden))
+        tanh(conv_transpose2d(&self.output, hidden))
     }
 }

@@ -12,6 +12,7 @@ use burn::module::RunningState;
 use burn::tensor::{Tensor, TensorData};
 
 use super::Generator;
+use crate::conv::conv_transpose2d;
 
 impl Generator {
     /// Replaces every BatchNorm's running mean and variance by the population statistics of the
@@ -31,7 +32,7 @@ impl Generator {
                     .iter()
                     .fold(z.clone(), |x, block| block.forward(x));
                 // [n, c, h, w] -> [c, n * h * w]
-                let activation = self.blocks[index].conv.forward(input);
+                let activation = conv_transpose2d(&self.blocks[index].conv, input);
                 let [n, c, h, w] = activation.dims();
                 let by_channel = activation.swap_dims(0, 1).reshape([c, n * h * w]);
                 let batch_sum = by_channel.clone().sum_dim(1).into_data();
@@ -106,7 +107,7 @@ mod tests {
         for block in &generator.blocks {
             let normalised: Vec<Tensor<4>> = inputs
                 .iter()
-                .map(|x| block.norm.forward(block.conv.forward(x.clone())))
+                .map(|x| block.norm.forward(conv_transpose2d(&block.conv, x.clone())))
                 .collect();
             let gamma: Vec<f32> = block
                 .norm

@@ -1,0 +1,151 @@
+//! facegan's flex convolutions against Burn's own: outputs and the gradients of input and
+//! weight agree for every stride, padding and kernel the networks use (and a few they do not),
+//! at odd batch sizes and channel counts, with the input tracked or not. The shapes cover both
+//! of facegan's paths: whole-batch products (grids under 64 positions) and flex's per-image
+//! ones (the 8x8 grids), with facegan's weight gradient in both.
+#![cfg(feature = "fast-conv")]
+
+use burn::module::Param;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use facegan_model::conv::{conv_transpose2d, conv2d, use_fast_convolutions};
+
+/// The largest difference between two tensors, relative to the reference's largest value.
+fn relative_gap(ours: Tensor<4>, reference: Tensor<4>) -> f32 {
+    let scale = reference.clone().abs().max().into_scalar::<f32>().max(1e-6);
+    (ours - reference).abs().max().into_scalar::<f32>() / scale
+}
+
+/// Output, input gradient and weight gradient of `run`, with facegan's kernels on or off.
+fn outputs_and_gradients(
+    fast: bool,
+    x: &Tensor<4>,
+    weight: &Tensor<4>,
+    track_input: bool,
+    run: &dyn Fn(Tensor<4>, Tensor<4>) -> Tensor<4>,
+) -> (Tensor<4>, Option<Tensor<4>>, Tensor<4>) {
+    use_fast_convolutions(fast);
+    let device = Device::flex().autodiff();
+    let x = Tensor::<4>::from_data(x.to_data(), &device);
+    let x = if track_input { x.require_grad() } else { x };
+    let weight = Tensor::<4>::from_data(weight.to_data(), &device).require_grad();
+    let y = run(x.clone(), weight.clone());
+    // A fixed, uneven weighting of the outputs, so every output's gradient matters.
+    let [n, c, h, w] = y.dims();
+    let values: Vec<f32> = (0..n * c * h * w).map(|i| (i as f32).sin()).collect();
+    let mix = Tensor::<4>::from_data(TensorData::new(values, [n, c, h, w]), &device);
+    let grads = (y.clone() * mix).sum().backward();
+    let x_grad = x.grad(&grads).map(|g| g.without_autodiff());
+    let w_grad = weight
+        .grad(&grads)
+        .expect("the weight is tracked")
+        .without_autodiff();
+    use_fast_convolutions(true);
+    (y.without_autodiff(), x_grad, w_grad)
+}
+
+/// The kernels are switched process-wide: the tests take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn check(
+    name: &str,
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    run: &dyn Fn(Tensor<4>, Tensor<4>) -> Tensor<4>,
+) {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for track_input in [true, false] {
+        let (y, dx, dw) = outputs_and_gradients(true, &x, &weight, track_input, run);
+        let (y_ref, dx_ref, dw_ref) = outputs_and_gradients(false, &x, &weight, track_input, run);
+        assert_eq!(y.dims(), y_ref.dims(), "{name}: output shape");
+        let gaps = [
+            relative_gap(y, y_ref),
+            relative_gap(dw, dw_ref),
+            match (dx, dx_ref) {
+                (Some(dx), Some(dx_ref)) => relative_gap(dx, dx_ref),
+                (None, None) => 0.0,
+                _ => panic!("{name}: input gradient present on one side only"),
+            },
+        ];
+        println!(
+            "{name} (input tracked: {track_input}): output {:.1e}, weight grad {:.1e}, input grad {:.1e}",
+            gaps[0], gaps[1], gaps[2]
+        );
+        assert!(gaps.iter().all(|&gap| gap < 1e-4), "{name}: {gaps:?}");
+    }
+}
+
+fn random(shape: [usize; 4], seed: u64) -> Tensor<4> {
+    let device = Device::flex();
+    device.seed(seed);
+    Tensor::random(shape, Distribution::Normal(0.0, 1.0), &device)
+}
+
+/// (batch, c_in, c_out, side, kernel, stride, padding)
+type Convolution = (usize, usize, usize, usize, usize, usize, usize);
+
+const CONVOLUTIONS: [Convolution; 6] = [
+    (3, 3, 8, 16, 4, 2, 1),   // the discriminator's first stage, odd batch
+    (2, 5, 7, 8, 4, 2, 1),    // odd channels
+    (1, 4, 6, 9, 5, 2, 2),    // kernel 5, odd side
+    (3, 8, 1, 4, 4, 1, 0),    // the output layer: a 4x4 map to one logit
+    (2, 3, 4, 6, 3, 1, 1),    // stride 1, "same" padding
+    (64, 16, 32, 8, 4, 2, 1), // a training batch
+];
+
+#[test]
+fn conv2d_matches_burn_in_value_and_gradients() {
+    for (i, &(n, c_in, c_out, side, k, stride, padding)) in CONVOLUTIONS.iter().enumerate() {
+        let conv = Conv2dConfig::new([c_in, c_out], [k, k])
+            .with_stride([stride, stride])
+            .with_padding(PaddingConfig2d::Explicit(
+                padding, padding, padding, padding,
+            ))
+            .with_bias(false)
+            .init(&Device::flex());
+        let run = move |x: Tensor<4>, weight: Tensor<4>| {
+            let mut conv = conv.clone();
+            conv.weight = Param::from_tensor(weight);
+            conv2d(&conv, x)
+        };
+        let x = random([n, c_in, side, side], i as u64);
+        let weight = random([c_out, c_in, k, k], 100 + i as u64);
+        check(&format!("conv2d #{i}"), x, weight, &run);
+    }
+}
+
+/// (batch, c_in, c_out, side, kernel, stride, padding, padding_out)
+type Transposed = (usize, usize, usize, usize, usize, usize, usize, usize);
+
+const TRANSPOSED: [Transposed; 5] = [
+    (3, 10, 16, 1, 4, 1, 0, 0),  // the generator's projection: 1x1 -> 4x4
+    (2, 8, 5, 4, 4, 2, 1, 0),    // a stride-2 stage, odd channels
+    (1, 6, 3, 5, 5, 2, 2, 1),    // kernel 5 with an output padding
+    (2, 4, 4, 3, 3, 1, 1, 0),    // stride 1
+    (64, 32, 16, 8, 4, 2, 1, 0), // a training batch
+];
+
+#[test]
+fn conv_transpose2d_matches_burn_in_value_and_gradients() {
+    for (i, &(n, c_in, c_out, side, k, stride, padding, padding_out)) in
+        TRANSPOSED.iter().enumerate()
+    {
+        let conv = ConvTranspose2dConfig::new([c_in, c_out], [k, k])
+            .with_stride([stride, stride])
+            .with_padding([padding, padding])
+            .with_padding_out([padding_out, padding_out])
+            .with_bias(false)
+            .init(&Device::flex());
+        let run = move |x: Tensor<4>, weight: Tensor<4>| {
+            let mut conv = conv.clone();
+            conv.weight = Param::from_tensor(weight);
+            conv_transpose2d(&conv, x)
+        };
+        let x = random([n, c_in, side, side], 200 + i as u64);
+        let weight = random([c_in, c_out, k, k], 300 + i as u64);
+        check(&format!("conv_transpose2d #{i}"), x, weight, &run);
+    }
+}
