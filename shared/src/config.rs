@@ -94,6 +94,37 @@ impl DcganConfig {
         (self.image_size / 4).trailing_zeros() as usize
     }
 
+    /// Floating-point operations (two per multiply-add) of the generator's convolutions for one
+    /// image: a transposed convolution does `c_in x c_out x k x k` per input pixel.
+    pub fn generator_flops(&self) -> f64 {
+        let stages = self.doublings();
+        let width = |stage: usize| self.generator_width << (stages - 1 - stage);
+        let k2 = (self.kernel_size * self.kernel_size) as f64;
+        let mut flops = 2.0 * (self.latent_size * width(0) * 16) as f64;
+        for stage in 1..stages {
+            let side = 4usize << (stage - 1);
+            flops += 2.0 * (width(stage - 1) * width(stage) * side * side) as f64 * k2;
+        }
+        let side = self.image_size / 2;
+        flops + 2.0 * (width(stages - 1) * 3 * side * side) as f64 * k2
+    }
+
+    /// Floating-point operations of the discriminator's convolutions for one image: a
+    /// convolution does `c_in x c_out x k x k` per output pixel.
+    pub fn discriminator_flops(&self) -> f64 {
+        let stages = self.doublings() - usize::from(self.shallow_discriminator);
+        let width = |stage: usize| self.discriminator_width << stage;
+        let k2 = (self.kernel_size * self.kernel_size) as f64;
+        let mut flops = 0.0;
+        for stage in 0..stages {
+            let c_in = if stage == 0 { 3 } else { width(stage - 1) };
+            let side = self.image_size >> (stage + 1);
+            flops += 2.0 * (c_in * width(stage) * side * side) as f64 * k2;
+        }
+        let side = self.image_size >> stages;
+        flops + 2.0 * (width(stages - 1) * side * side) as f64
+    }
+
     /// Padding and output padding that make a stride-2 (transposed) convolution exactly halve
     /// (double) the spatial size for this kernel.
     pub fn stride2_padding(&self) -> (usize, usize) {
@@ -121,6 +152,22 @@ mod tests {
             Err(ConfigError::KernelSize(3))
         );
         assert!(DcganConfig::new().validate().is_ok());
+    }
+
+    #[test]
+    fn flops_match_a_hand_count_of_dcgan_64() {
+        let config = DcganConfig::new();
+        // G: 100 -> 512 on 4x4, three 4x4-kernel doublings of 2^25 multiply-adds each
+        // (512x256 on 4x4, 256x128 on 8x8, 128x64 on 16x16), 64 -> 3 on 32x32.
+        let g = 2.0
+            * (100.0 * 512.0 * 16.0
+                + 3.0 * 512.0 * 256.0 * 16.0 * 16.0
+                + 64.0 * 3.0 * 16.0 * 1024.0);
+        assert_eq!(config.generator_flops(), g);
+        // D: 3 -> 64 onto 32x32, three stages of the same 2^25, 512 -> 1 over the 4x4 map.
+        let d =
+            2.0 * (3.0 * 64.0 * 16.0 * 1024.0 + 3.0 * 64.0 * 128.0 * 16.0 * 256.0 + 512.0 * 16.0);
+        assert_eq!(config.discriminator_flops(), d);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! weight agree for every stride, padding and kernel the networks use (and a few they do not),
 //! at odd batch sizes and channel counts, with the input tracked or not. The shapes cover both
 //! of facegan's paths: whole-batch products (grids under 64 positions) and flex's per-image
-//! ones (the 8x8 grids), with facegan's weight gradient in both.
+//! ones (the 8x8 grids, and any batch of one), with facegan's weight gradient in both.
 #![cfg(feature = "fast-conv")]
 
 use burn::module::Param;
@@ -90,7 +90,7 @@ type Convolution = (usize, usize, usize, usize, usize, usize, usize);
 const CONVOLUTIONS: [Convolution; 6] = [
     (3, 3, 8, 16, 4, 2, 1),   // the discriminator's first stage, odd batch
     (2, 5, 7, 8, 4, 2, 1),    // odd channels
-    (1, 4, 6, 9, 5, 2, 2),    // kernel 5, odd side
+    (2, 4, 6, 9, 5, 2, 2),    // kernel 5, odd side
     (3, 8, 1, 4, 4, 1, 0),    // the output layer: a 4x4 map to one logit
     (2, 3, 4, 6, 3, 1, 1),    // stride 1, "same" padding
     (64, 16, 32, 8, 4, 2, 1), // a training batch
@@ -123,7 +123,7 @@ type Transposed = (usize, usize, usize, usize, usize, usize, usize, usize);
 const TRANSPOSED: [Transposed; 5] = [
     (3, 10, 16, 1, 4, 1, 0, 0),  // the generator's projection: 1x1 -> 4x4
     (2, 8, 5, 4, 4, 2, 1, 0),    // a stride-2 stage, odd channels
-    (1, 6, 3, 5, 5, 2, 2, 1),    // kernel 5 with an output padding
+    (2, 6, 3, 5, 5, 2, 2, 1),    // kernel 5 with an output padding
     (2, 4, 4, 3, 3, 1, 1, 0),    // stride 1
     (64, 32, 16, 8, 4, 2, 1, 0), // a training batch
 ];

@@ -15,6 +15,17 @@ pub fn bce_with_logits(logits: Tensor<1>, targets: Tensor<1>) -> Tensor<1> {
     (positive_part - logits * targets + soft_part).mean()
 }
 
+/// The values of one-element tensors, read back from the device together: a GPU step then
+/// waits for the device once, not once a figure.
+pub fn read_scalars<const N: usize>(values: [Tensor<1>; N]) -> [f32; N] {
+    let joined = Tensor::cat(values.into_iter().map(Tensor::detach).collect(), 0);
+    let read = joined
+        .into_data()
+        .try_to_vec::<f32>()
+        .expect("losses are f32 tensors");
+    std::array::from_fn(|i| read[i])
+}
+
 /// Adam for both networks of a GAN (Radford et al.: 2e-4, betas 0.5 / 0.999).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
 pub struct OptimizerOptions {

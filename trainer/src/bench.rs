@@ -8,12 +8,21 @@ use burn::tensor::Device;
 use facegan_model::conv::use_fast_convolutions;
 use facegan_model::{DcganConfig, SplitMix64};
 
+use crate::backend::{self, BackendChoice};
 use crate::data::ImageSet;
 use crate::dcgan::{Dcgan, TrainConfig, latent_tensor};
 use crate::run::Trainable;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
+    /// Where to measure: the CPU compares Burn's convolutions with facegan's; a GPU reports its
+    /// achieved FLOP/s.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
+    /// The device's f32 peak in TFLOP/s, to print the fraction of it a step achieves (default:
+    /// from a table of known GPUs by adapter name).
+    #[arg(long)]
+    pub peak_tflops: Option<f64>,
     /// Timed training steps (after two warm-up steps).
     #[arg(long, default_value_t = 10)]
     pub steps: usize,
@@ -33,68 +42,122 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         "need --batch-size >= 2 and --steps >= 1"
     );
     let config = TrainConfig::new("synthetic".into(), DcganConfig::new(), 1, args.batch_size);
+    let selected = backend::select(args.backend)?;
+    let flops = training_flops_per_image(&config.model);
+    let on_cpu = args.backend == BackendChoice::Cpu;
+    // On the CPU, Burn's own convolutions first, then facegan's, in the same process.
+    let burn = if on_cpu {
+        use_fast_convolutions(false);
+        let figures = measure(&config, args.steps, &selected.device)?;
+        use_fast_convolutions(true);
+        Some(figures)
+    } else {
+        None
+    };
+    let ours = measure(&config, args.steps, &selected.device)?;
+    let achieved = ours.images_per_second * flops / 1e12;
+    let peak = args.peak_tflops.or_else(|| peak_tflops(&selected.name));
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    // Burn's own convolutions first, then facegan's, on the same steps in the same process.
-    use_fast_convolutions(false);
-    let burn = measure(&config, args.steps)?;
-    use_fast_convolutions(true);
-    let ours = measure(&config, args.steps)?;
     if args.json {
-        let figures = serde_json::json!({
-            "framework": "burn-flex",
+        let mut figures = serde_json::json!({
+            "framework": "facegan",
+            "backend": selected.name,
             "threads": threads,
             "batch_size": args.batch_size,
             "train_images_per_s": ours.images_per_second,
             "generator_ms_batch1": ours.latency_1,
             "generator_ms_batch64": ours.latency_64,
-            "burn_conv_train_images_per_s": burn.images_per_second,
-            "burn_conv_generator_ms_batch1": burn.latency_1,
-            "burn_conv_generator_ms_batch64": burn.latency_64,
+            "train_tflops": achieved,
+            "peak_tflops": peak,
         });
-        println!("{figures}");
-    } else {
-        println!(
-            "facegan bench: DCGAN-64 (latent 100, widths 64/64, kernel 4) on the CPU (flex), \
-             {threads} threads, batch {}, {} timed steps",
-            args.batch_size, args.steps
-        );
-        println!(
-            "{:34}{:>16}{:>18}{:>8}",
-            "", "Burn's conv", "facegan's conv", "ratio"
-        );
-        let rows = [
-            (
-                "training, images/s",
-                burn.images_per_second,
-                ours.images_per_second,
-                true,
-            ),
-            (
-                "generator, ms at batch 1",
-                burn.latency_1,
-                ours.latency_1,
-                false,
-            ),
-            (
-                "generator, ms at batch 64",
-                burn.latency_64,
-                ours.latency_64,
-                false,
-            ),
-        ];
-        for (label, before, after, higher_is_better) in rows {
-            let ratio = if higher_is_better {
-                after / before
-            } else {
-                before / after
-            };
-            println!("{label:34}{before:>16.2}{after:>18.2}{ratio:>7.2}x");
+        if let Some(burn) = &burn {
+            figures["burn_conv_train_images_per_s"] = burn.images_per_second.into();
+            figures["burn_conv_generator_ms_batch1"] = burn.latency_1.into();
+            figures["burn_conv_generator_ms_batch64"] = burn.latency_64.into();
         }
-        println!(
-            "(ratio > 1: facegan's convolutions are faster; latency is the median of {LATENCY_RUNS})"
-        );
+        println!("{figures}");
+        return Ok(());
+    }
+    println!(
+        "facegan bench: DCGAN-64 (latent 100, widths 64/64, kernel 4) on {}, {threads} CPU \
+         threads, batch {}, {} timed steps",
+        selected.name, args.batch_size, args.steps
+    );
+    println!(
+        "  a training step counts {:.2} GFLOP an image (3 x the forward FLOPs of G and three D passes)",
+        flops / 1e9
+    );
+    match &burn {
+        Some(burn) => {
+            println!(
+                "{:34}{:>16}{:>18}{:>8}",
+                "", "Burn's conv", "facegan's conv", "ratio"
+            );
+            let rows = [
+                (
+                    "training, images/s",
+                    burn.images_per_second,
+                    ours.images_per_second,
+                    true,
+                ),
+                (
+                    "generator, ms at batch 1",
+                    burn.latency_1,
+                    ours.latency_1,
+                    false,
+                ),
+                (
+                    "generator, ms at batch 64",
+                    burn.latency_64,
+                    ours.latency_64,
+                    false,
+                ),
+            ];
+            for (label, before, after, higher_is_better) in rows {
+                let ratio = if higher_is_better {
+                    after / before
+                } else {
+                    before / after
+                };
+                println!("{label:34}{before:>16.2}{after:>18.2}{ratio:>7.2}x");
+            }
+            println!(
+                "(ratio > 1: facegan's convolutions are faster; latency is the median of {LATENCY_RUNS})"
+            );
+        }
+        None => {
+            println!("  training:  {:.1} images/s", ours.images_per_second);
+            println!(
+                "  generator: {:.2} ms at batch 1, {:.2} ms at batch 64 (median of {LATENCY_RUNS})",
+                ours.latency_1, ours.latency_64
+            );
+        }
+    }
+    match peak {
+        Some(peak) => println!(
+            "  achieved {achieved:.3} TFLOP/s in training, {:.1}% of the {peak} TFLOP/s f32 peak",
+            100.0 * achieved / peak
+        ),
+        None => println!(
+            "  achieved {achieved:.3} TFLOP/s in training (give --peak-tflops for the fraction of peak)"
+        ),
     }
     Ok(())
+}
+
+/// FLOPs of one image in a DCGAN step: G's forward, D's three forwards (real, fake for D,
+/// fake for G), and a backward of about twice each forward.
+fn training_flops_per_image(model: &DcganConfig) -> f64 {
+    3.0 * (model.generator_flops() + 3.0 * model.discriminator_flops())
+}
+
+/// f32 peaks (dense, no tensor cores) of GPUs facegan has run on, by adapter name.
+fn peak_tflops(adapter: &str) -> Option<f64> {
+    const KNOWN: [(&str, f64); 4] = [("H200", 67.0), ("H100", 67.0), ("A100", 19.5), ("L4", 30.3)];
+    KNOWN
+        .iter()
+        .find(|(name, _)| adapter.contains(name))
+        .map(|&(_, peak)| peak)
 }
 
 /// Training throughput and generator latency of one implementation.
@@ -104,8 +167,7 @@ struct Figures {
     latency_64: f64,
 }
 
-fn measure(config: &TrainConfig, steps: usize) -> anyhow::Result<Figures> {
-    let device = Device::flex();
+fn measure(config: &TrainConfig, steps: usize, device: &Device) -> anyhow::Result<Figures> {
     let batch_size = config.run.batch_size;
     // Random pixels: the arithmetic of a step does not depend on what the images show.
     let size = config.model.image_size;
@@ -132,7 +194,7 @@ fn measure(config: &TrainConfig, steps: usize) -> anyhow::Result<Figures> {
     let generator = gan.generator.valid();
     let latency_ms = |batch: usize| {
         let seeds: Vec<u64> = (0..batch as u64).collect();
-        let z = latent_tensor(&seeds, config.model.latent_size, &device);
+        let z = latent_tensor(&seeds, config.model.latent_size, device);
         let mut times: Vec<f64> = (0..LATENCY_RUNS + 1)
             .map(|_| {
                 let start = Instant::now();

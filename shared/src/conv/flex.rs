@@ -247,13 +247,14 @@ fn weight_matrix(weight: &FlexTensor) -> FlexTensor {
     weight.reshape(Shape::from([a, b * kh * kw]))
 }
 
-/// Whether a product over one image's `columns` grid positions is too narrow for gemm's fast
+/// Whether a product over one image's grid positions is too narrow for gemm's fast
 /// kernels, so the whole batch goes in one product. Wider ones stay per image (Burn's own),
 /// where one image's data stays in cache: on 2 cores `facegan bench` measured 64 as the best
 /// bound (1.13x Burn's training throughput), against 1.0x with none whole-batch but the weight
-/// gradients and 0.9x with every product whole-batch.
-fn too_narrow(columns: usize) -> bool {
-    columns < 64
+/// gradients and 0.9x with every product whole-batch. The shapes of batch 1 (the page, `facegan
+/// generate` one face at a time) are as narrow either way.
+fn too_narrow(p: &Patches) -> bool {
+    p.batch > 1 && p.grid[0] * p.grid[1] < 64
 }
 
 fn options(spec: ConvSpec) -> ConvOptions<2> {
@@ -266,7 +267,7 @@ fn transpose_options(spec: ConvSpec) -> ConvTransposeOptions<2> {
 
 fn conv2d(x: &FlexTensor, weight: &FlexTensor, spec: ConvSpec) -> FlexTensor {
     let p = conv2d_patches(dims4(x), weight, spec);
-    if !too_narrow(p.grid[0] * p.grid[1]) {
+    if !too_narrow(&p) {
         return Flex::conv2d(x.clone(), weight.clone(), None, options(spec));
     }
     let c_out = dims4(weight)[0];
@@ -284,7 +285,7 @@ fn conv2d_input_grad(
 ) -> FlexTensor {
     let p = conv2d_patches(x_dims, weight, spec);
     // The data gradient is a transposed convolution over the output grid.
-    if !too_narrow(p.grid[0] * p.grid[1]) && spec_fits_transpose(&p, x_dims) {
+    if !too_narrow(&p) && spec_fits_transpose(&p, x_dims) {
         let transposed = ConvSpec {
             padding_out: [
                 x_dims[2] - output_side(&p, 0),
@@ -319,7 +320,7 @@ fn conv2d_weight_grad(
 
 fn conv_transpose2d(x: &FlexTensor, weight: &FlexTensor, spec: ConvSpec) -> FlexTensor {
     let p = conv_transpose2d_patches(dims4(x), weight, spec);
-    if !too_narrow(p.grid[0] * p.grid[1]) {
+    if !too_narrow(&p) {
         return Flex::conv_transpose2d(x.clone(), weight.clone(), None, transpose_options(spec));
     }
     // [K, c_in] x [c_in, N] -> [K, N], summed into the output images
@@ -340,7 +341,7 @@ fn conv_transpose2d_input_grad(
     let (h, w) = input_side(grad, weight, spec);
     let p = conv_transpose2d_patches([n, c_in, h, w], weight, spec);
     // The data gradient is a convolution over the input grid.
-    if !too_narrow(h * w) {
+    if !too_narrow(&p) {
         return Flex::conv2d(grad.clone(), weight.clone(), None, options(spec));
     }
     // [c_in, K] x [K, N] -> [c_in, N]

@@ -14,6 +14,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bytes, Device, Tensor};
 use facegan_model::{PatchDiscriminator, SplitMix64, TranslatorConfig, UNet};
 
+use crate::adversarial::read_scalars;
 use crate::run::{Batch, SampleGrid, Sections, Trainable, epoch_order, load_module, module_bytes};
 use crate::translate::{
     SKETCH_TO_FACE, TranslateConfig, TranslationLosses, TranslationSet, rgb, snapshot,
@@ -99,8 +100,8 @@ impl CycleGan {
         let identity = ((sketch_again - sketch.clone()).abs().mean()
             + (face_again - face.clone()).abs().mean())
         .mul_scalar(0.5);
-        let g_adversarial = adversarial.clone().into_scalar::<f32>();
-        let cycle_value = cycle.clone().into_scalar::<f32>();
+        let g_adversarial = adversarial.clone().detach();
+        let cycle_value = cycle.clone().detach();
         let g_loss = adversarial
             + cycle.mul_scalar(2.0 * config.cycle_weight)
             + identity.mul_scalar(2.0 * config.cycle_weight * config.identity_weight);
@@ -124,8 +125,8 @@ impl CycleGan {
         let pooled_sketch = self.pools[0].query(fake_sketch.detach(), rng);
         let real_scores = self.face_critic.forward(face);
         let fake_scores = self.face_critic.forward(pooled_face);
-        let d_real = real_scores.clone().mean().into_scalar::<f32>();
-        let d_fake = fake_scores.clone().mean().into_scalar::<f32>();
+        let d_real = real_scores.clone().mean().detach();
+        let d_fake = fake_scores.clone().mean().detach();
         let mut face_loss =
             (least_squares(real_scores, 1.0) + least_squares(fake_scores, 0.0)).mul_scalar(0.5);
         if inject_nan {
@@ -134,8 +135,7 @@ impl CycleGan {
         let sketch_loss = (least_squares(self.sketch_critic.forward(sketch), 1.0)
             + least_squares(self.sketch_critic.forward(pooled_sketch), 0.0))
         .mul_scalar(0.5);
-        let d_loss =
-            face_loss.clone().into_scalar::<f32>() + sketch_loss.clone().into_scalar::<f32>();
+        let d_loss = (face_loss.clone() + sketch_loss.clone()).detach();
         let grads = GradientsParams::from_grads(face_loss.backward(), &self.face_critic);
         self.face_critic = d_b.step(
             config.optimizer.discriminator_lr,
@@ -151,10 +151,12 @@ impl CycleGan {
 
         // `d_loss` is D_A's plus D_B's; `l1` the cycles' L1; `d_real`, `d_fake` D_B's mean scores
         // of real and generated faces (targets 1 and 0).
+        let [d_loss, g_adversarial, l1, d_real, d_fake] =
+            read_scalars([d_loss, g_adversarial, cycle_value, d_real, d_fake]);
         TranslationLosses {
             d_loss,
             g_adversarial,
-            l1: cycle_value,
+            l1,
             d_real,
             d_fake,
         }

@@ -24,7 +24,7 @@ pub use config::{DcganFlags, LabelConfig, TrainConfig};
 pub use diversity::{COLLAPSE_RATIO, DIVERSITY_FILE, mean_pairwise_distance};
 pub use labels::{LabelPolicy, LabelSmoothing};
 
-use crate::adversarial::bce_with_logits;
+use crate::adversarial::{bce_with_logits, read_scalars};
 use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
 use crate::run::{
     Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
@@ -284,9 +284,9 @@ impl Dcgan {
         if inject_nan {
             d_loss = d_loss.add_scalar(f32::NAN);
         }
-        let d_x = sigmoid(real_logits).mean().into_scalar::<f32>();
-        let d_g_z = sigmoid(fake_logits).mean().into_scalar::<f32>();
-        let d_loss_value = d_loss.clone().into_scalar::<f32>();
+        let d_x = sigmoid(real_logits).mean().detach();
+        let d_g_z = sigmoid(fake_logits).mean().detach();
+        let d_loss_value = d_loss.clone().detach();
         let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
         self.discriminator = self.discriminator_optimizer.step(
             config.optimizer.discriminator_lr,
@@ -295,7 +295,7 @@ impl Dcgan {
         );
 
         // Generator: fakes scored by the updated discriminator, pushed towards "real".
-        let mut g_loss_value = 0.0;
+        let mut g_loss_value = None;
         let mut fake = Some(fake);
         for _ in 0..config.generator_steps {
             let images = match fake.take() {
@@ -305,7 +305,7 @@ impl Dcgan {
             let logits = self.discriminator.forward(images);
             let targets = Tensor::full([n], self.labels.generator_target(), device);
             let g_loss = bce_with_logits(logits, targets);
-            g_loss_value = g_loss.clone().into_scalar::<f32>();
+            g_loss_value = Some(g_loss.clone().detach());
             let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
             self.generator = self.generator_optimizer.step(
                 config.optimizer.generator_lr,
@@ -313,9 +313,11 @@ impl Dcgan {
                 grads,
             );
         }
+        let g_loss_value = g_loss_value.expect("at least one generator step");
+        let [d_loss, g_loss, d_x, d_g_z] = read_scalars([d_loss_value, g_loss_value, d_x, d_g_z]);
         DcganLosses {
-            d_loss: d_loss_value,
-            g_loss: g_loss_value,
+            d_loss,
+            g_loss,
             d_x,
             d_g_z,
         }

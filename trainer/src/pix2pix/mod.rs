@@ -8,7 +8,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Bytes, Device, Tensor};
 use facegan_model::{PatchDiscriminator, UNet};
 
-use crate::adversarial::bce_with_logits;
+use crate::adversarial::{bce_with_logits, read_scalars};
 use crate::run::{Batch, SampleGrid, Sections, Trainable, load_module, module_bytes};
 use crate::translate::{
     SKETCH_TO_FACE, TranslateConfig, TranslationLosses, TranslationSet, rgb, snapshot,
@@ -63,14 +63,14 @@ impl Pix2Pix {
             flat_with_targets(self.discriminator.forward(real_pair), 1.0, &device);
         let (fake_logits, zeros) =
             flat_with_targets(self.discriminator.forward(fake_pair), 0.0, &device);
-        let d_real = sigmoid(real_logits.clone()).mean().into_scalar::<f32>();
-        let d_fake = sigmoid(fake_logits.clone()).mean().into_scalar::<f32>();
+        let d_real = sigmoid(real_logits.clone()).mean().detach();
+        let d_fake = sigmoid(fake_logits.clone()).mean().detach();
         let mut d_loss = (bce_with_logits(real_logits, ones) + bce_with_logits(fake_logits, zeros))
             .mul_scalar(0.5);
         if inject_nan {
             d_loss = d_loss.add_scalar(f32::NAN);
         }
-        let d_loss_value = d_loss.clone().into_scalar::<f32>();
+        let d_loss_value = d_loss.clone().detach();
         let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
         self.discriminator = self.discriminator_optimizer.step(
             config.optimizer.discriminator_lr,
@@ -83,8 +83,8 @@ impl Pix2Pix {
         let (logits, ones) = flat_with_targets(self.discriminator.forward(fake_pair), 1.0, &device);
         let adversarial = bce_with_logits(logits, ones);
         let l1 = (fake - face).abs().mean();
-        let g_adversarial = adversarial.clone().into_scalar::<f32>();
-        let l1_value = l1.clone().into_scalar::<f32>();
+        let g_adversarial = adversarial.clone().detach();
+        let l1_value = l1.clone().detach();
         let g_loss = adversarial + l1.mul_scalar(config.l1_weight);
         let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
         self.generator = self.generator_optimizer.step(
@@ -92,10 +92,12 @@ impl Pix2Pix {
             self.generator.clone(),
             grads,
         );
+        let [d_loss, g_adversarial, l1, d_real, d_fake] =
+            read_scalars([d_loss_value, g_adversarial, l1_value, d_real, d_fake]);
         TranslationLosses {
-            d_loss: d_loss_value,
+            d_loss,
             g_adversarial,
-            l1: l1_value,
+            l1,
             d_real,
             d_fake,
         }
