@@ -14,7 +14,6 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bytes, Device, Tensor};
 use facegan_model::{PatchDiscriminator, SplitMix64, TranslatorConfig, UNet};
 
-use crate::adversarial::read_scalars;
 use crate::run::{Batch, SampleGrid, Sections, Trainable, epoch_order, load_module, module_bytes};
 use crate::translate::{
     SKETCH_TO_FACE, TranslateConfig, TranslationLosses, TranslationSet, rgb, snapshot,
@@ -151,15 +150,7 @@ impl CycleGan {
 
         // `d_loss` is D_A's plus D_B's; `l1` the cycles' L1; `d_real`, `d_fake` D_B's mean scores
         // of real and generated faces (targets 1 and 0).
-        let [d_loss, g_adversarial, l1, d_real, d_fake] =
-            read_scalars([d_loss, g_adversarial, cycle_value, d_real, d_fake]);
-        TranslationLosses {
-            d_loss,
-            g_adversarial,
-            l1,
-            d_real,
-            d_fake,
-        }
+        TranslationLosses::read([d_loss, g_adversarial, cycle_value, d_real, d_fake])
     }
 }
 

@@ -8,7 +8,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Bytes, Device, Tensor};
 use facegan_model::{PatchDiscriminator, UNet};
 
-use crate::adversarial::{bce_with_logits, read_scalars};
+use crate::adversarial::bce_with_logits;
 use crate::run::{Batch, SampleGrid, Sections, Trainable, load_module, module_bytes};
 use crate::translate::{
     SKETCH_TO_FACE, TranslateConfig, TranslationLosses, TranslationSet, rgb, snapshot,
@@ -92,15 +92,7 @@ impl Pix2Pix {
             self.generator.clone(),
             grads,
         );
-        let [d_loss, g_adversarial, l1, d_real, d_fake] =
-            read_scalars([d_loss_value, g_adversarial, l1_value, d_real, d_fake]);
-        TranslationLosses {
-            d_loss,
-            g_adversarial,
-            l1,
-            d_real,
-            d_fake,
-        }
+        TranslationLosses::read([d_loss_value, g_adversarial, l1_value, d_real, d_fake])
     }
 }
 

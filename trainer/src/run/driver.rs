@@ -185,14 +185,20 @@ pub fn train<M: Trainable>(
         state.epoch = epoch + 1;
         state.batch = 0;
         save(run_dir, &model, &state)?;
-        progress.println(format!(
+        let line = format!(
             "epoch {}/{} done at step {} ({:.0}s): samples/epoch_{:03}.png{note}",
             epoch + 1,
             options.epochs,
             state.step,
             state.elapsed_s,
             epoch + 1,
-        ));
+        );
+        // A hidden bar (output not a terminal) prints nothing: the log says it instead.
+        if plain_lines {
+            log::info!("{line}");
+        } else {
+            progress.println(line);
+        }
     }
     progress.finish_and_clear();
     Ok(TrainSummary {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::data::{PairingReport, TranslationSet, load_pairs, load_unpaired};
 use super::{TranslateConfig, TranslateMode};
+use crate::adversarial::read_scalars;
 use crate::atomic_file::write_atomically;
 use crate::data::report_skipped;
 use crate::run::{RunConfig, RunOptions, checkpoint, load_module};
@@ -38,6 +39,19 @@ pub struct TranslationLosses {
 }
 
 impl TranslationLosses {
+    /// The figures of one step, read back from the device together (see `read_scalars`):
+    /// `[d_loss, g_adversarial, l1, d_real, d_fake]`.
+    pub fn read(values: [Tensor<1>; 5]) -> Self {
+        let [d_loss, g_adversarial, l1, d_real, d_fake] = read_scalars(values);
+        Self {
+            d_loss,
+            g_adversarial,
+            l1,
+            d_real,
+            d_fake,
+        }
+    }
+
     pub fn summary(&self) -> Vec<(&'static str, f32)> {
         vec![
             ("d_loss", self.d_loss),
