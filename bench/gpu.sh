@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
 # facegan's DCGAN-64 training speed on a GPU (wgpu): images/s and the fraction of the GPU's f32
-# peak, at batch 64 and 512. One command for anyone with a GPU:
-#   bench/gpu.sh [--peak-tflops T]      (BATCHES="64 512" and STEPS=20 by default)
+# peak, at batch 64 and 512, with kernels compiled to WGSL (the default build) and to SPIR-V
+# (the `vulkan` feature, built into target/vulkan). One command for anyone with a GPU:
+#   bench/gpu.sh [--peak-tflops T]      (BATCHES="64 512", STEPS=20, SPIRV=1 by default)
 # The peak comes from a table of known GPUs by adapter name unless --peak-tflops is given.
+# SPIRV=0 skips the SPIR-V build: software Vulkan (lavapipe) crashes on SPIR-V pipelines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 facegan=${FACEGAN_BIN:-target/release/facegan}
 # The same command as scripts/test-all.sh: one feature set, so Burn is never rebuilt between them.
 [[ -x $facegan ]] || cargo build --release -q --workspace --all-targets
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
-for batch in ${BATCHES:-64 512}; do
-  "$facegan" bench --backend wgpu --batch-size "$batch" --steps "${STEPS:-20}" "$@"
+builds=("WGSL:$facegan")
+if [[ ${SPIRV:-1} == 1 ]]; then
+  # Its own target dir: the feature would otherwise rebuild Burn under the tests' build.
+  cargo build --release -q -p facegan-trainer --features vulkan --target-dir target/vulkan
+  builds+=("SPIR-V:target/vulkan/release/facegan")
+fi
+for build in "${builds[@]}"; do
+  echo "== kernels compiled to ${build%%:*} =="
+  for batch in ${BATCHES:-64 512}; do
+    "${build#*:}" bench --backend wgpu --batch-size "$batch" --steps "${STEPS:-20}" "$@"
+  done
 done
