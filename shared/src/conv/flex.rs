@@ -63,45 +63,7 @@ impl<C: CheckpointStrategy> FastConv for Autodiff<Flex, C> {
         weight: FloatTensor<Self>,
         spec: ConvSpec,
     ) -> FloatTensor<Self> {
-        #[derive(Debug)]
-        struct Conv2dBackward;
-
-        impl Backward<Flex, 2> for Conv2dBackward {
-            type State = (FlexTensor, FlexTensor, ConvSpec);
-
-            fn backward(
-                self,
-                ops: Ops<Self::State, 2>,
-                grads: &mut Gradients,
-                _checkpointer: &mut Checkpointer,
-            ) {
-                let [x_node, weight_node] = ops.parents;
-                let grad = grads.consume::<Flex>(&ops.node);
-                let (x, weight, spec) = ops.state;
-                if let Some(node) = x_node {
-                    let dims = dims4(&x);
-                    grads.register::<Flex>(node.id, conv2d_input_grad(&grad, &weight, dims, spec));
-                }
-                if let Some(node) = weight_node {
-                    grads.register::<Flex>(node.id, conv2d_weight_grad(&x, &grad, &weight, spec));
-                }
-            }
-        }
-
-        match Conv2dBackward
-            .prepare::<C>([x.node(), weight.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let (x, weight) = (x.into_primitive(), weight.into_primitive());
-                let output = conv2d(&x, &weight, spec);
-                prep.finish((x, weight, spec), output)
-            }
-            OpsKind::UnTracked(prep) => {
-                prep.finish(conv2d(x.primitive(), weight.primitive(), spec))
-            }
-        }
+        differentiable::<C>(Kind::Conv, x, weight, spec)
     }
 
     fn fast_conv_transpose2d(
@@ -109,47 +71,97 @@ impl<C: CheckpointStrategy> FastConv for Autodiff<Flex, C> {
         weight: FloatTensor<Self>,
         spec: ConvSpec,
     ) -> FloatTensor<Self> {
-        #[derive(Debug)]
-        struct ConvTranspose2dBackward;
+        differentiable::<C>(Kind::Transposed, x, weight, spec)
+    }
+}
 
-        impl Backward<Flex, 2> for ConvTranspose2dBackward {
-            type State = (FlexTensor, FlexTensor, ConvSpec);
+/// Which of the two convolutions an operation is.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Conv,
+    Transposed,
+}
 
-            fn backward(
-                self,
-                ops: Ops<Self::State, 2>,
-                grads: &mut Gradients,
-                _checkpointer: &mut Checkpointer,
-            ) {
-                let [x_node, weight_node] = ops.parents;
-                let grad = grads.consume::<Flex>(&ops.node);
-                let (x, weight, spec) = ops.state;
-                if let Some(node) = x_node {
-                    grads.register::<Flex>(
-                        node.id,
-                        conv_transpose2d_input_grad(&grad, &weight, spec),
-                    );
-                }
-                if let Some(node) = weight_node {
-                    let grad = conv_transpose2d_weight_grad(&x, &grad, &weight, spec);
-                    grads.register::<Flex>(node.id, grad);
-                }
-            }
+impl Kind {
+    fn forward(self, x: &FlexTensor, weight: &FlexTensor, spec: ConvSpec) -> FlexTensor {
+        match self {
+            Self::Conv => conv2d(x, weight, spec),
+            Self::Transposed => conv_transpose2d(x, weight, spec),
         }
+    }
 
-        match ConvTranspose2dBackward
-            .prepare::<C>([x.node(), weight.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let (x, weight) = (x.into_primitive(), weight.into_primitive());
-                let output = conv_transpose2d(&x, &weight, spec);
-                prep.finish((x, weight, spec), output)
-            }
-            OpsKind::UnTracked(prep) => {
-                prep.finish(conv_transpose2d(x.primitive(), weight.primitive(), spec))
-            }
+    fn input_grad(
+        self,
+        x: &FlexTensor,
+        weight: &FlexTensor,
+        grad: &FlexTensor,
+        spec: ConvSpec,
+    ) -> FlexTensor {
+        match self {
+            Self::Conv => conv2d_input_grad(grad, weight, dims4(x), spec),
+            Self::Transposed => conv_transpose2d_input_grad(grad, weight, spec),
+        }
+    }
+
+    fn weight_grad(
+        self,
+        x: &FlexTensor,
+        weight: &FlexTensor,
+        grad: &FlexTensor,
+        spec: ConvSpec,
+    ) -> FlexTensor {
+        match self {
+            Self::Conv => conv2d_weight_grad(x, grad, weight, spec),
+            Self::Transposed => conv_transpose2d_weight_grad(x, grad, weight, spec),
+        }
+    }
+}
+
+/// The backward step of a convolution: gradients of the input and the weight, each only when
+/// that parent is tracked (real images going into D are not).
+#[derive(Debug)]
+struct ConvBackward(Kind);
+
+impl Backward<Flex, 2> for ConvBackward {
+    type State = (FlexTensor, FlexTensor, ConvSpec);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let [x_node, weight_node] = ops.parents;
+        let grad = grads.consume::<Flex>(&ops.node);
+        let (x, weight, spec) = ops.state;
+        if let Some(node) = x_node {
+            grads.register::<Flex>(node.id, self.0.input_grad(&x, &weight, &grad, spec));
+        }
+        if let Some(node) = weight_node {
+            grads.register::<Flex>(node.id, self.0.weight_grad(&x, &weight, &grad, spec));
+        }
+    }
+}
+
+/// The convolution `kind` of autodiff tensors, recording its backward step when tracked.
+fn differentiable<C: CheckpointStrategy>(
+    kind: Kind,
+    x: FloatTensor<Autodiff<Flex, C>>,
+    weight: FloatTensor<Autodiff<Flex, C>>,
+    spec: ConvSpec,
+) -> FloatTensor<Autodiff<Flex, C>> {
+    match ConvBackward(kind)
+        .prepare::<C>([x.node(), weight.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let (x, weight) = (x.into_primitive(), weight.into_primitive());
+            let output = kind.forward(&x, &weight, spec);
+            prep.finish((x, weight, spec), output)
+        }
+        OpsKind::UnTracked(prep) => {
+            prep.finish(kind.forward(x.primitive(), weight.primitive(), spec))
         }
     }
 }
