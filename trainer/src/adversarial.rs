@@ -77,4 +77,11 @@ impl OptimizerOptions {
             .with_epsilon(1e-8)
             .init()
     }
+
+    /// [`OptimizerOptions::adam`] with the state a checkpoint section holds.
+    pub fn adam_from(&self, bytes: Vec<u8>) -> anyhow::Result<ModuleOptimizer> {
+        Ok(self
+            .adam()
+            .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))?)
+    }
 }

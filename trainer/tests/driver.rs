@@ -10,12 +10,12 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::tanh;
-use burn::tensor::{Bytes, Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use common::{take_turn, temp_dir};
 use facegan_trainer::adversarial::{OptimizerOptions, bce_with_logits};
 use facegan_trainer::run::{
     self, Batch, LOG_FILE, LoggedStep, Outcome, RunConfig, RunOptions, SampleGrid, Sections,
-    Trainable, checkpoint, load_module, module_bytes, read_log,
+    Trainable, checkpoint, load_module, module_bytes, optimizer_bytes, read_log,
 };
 use serde::{Deserialize, Serialize};
 
@@ -169,28 +169,23 @@ impl Trainable for TinyGan {
             ("critic", module_bytes(&self.critic)?),
             (
                 "generator_optimizer",
-                self.generator_optimizer.into_bytes()?.to_vec(),
+                optimizer_bytes(&self.generator_optimizer)?,
             ),
-            (
-                "critic_optimizer",
-                self.critic_optimizer.into_bytes()?.to_vec(),
-            ),
+            ("critic_optimizer", optimizer_bytes(&self.critic_optimizer)?),
         ])
     }
 
     fn load(config: &TinyConfig, sections: &mut Sections, device: &Device) -> anyhow::Result<Self> {
         let fresh = Self::fresh(config, device)?;
-        let optimizer = |bytes: Vec<u8>| {
-            config
-                .optimizer
-                .adam()
-                .from_bytes(Bytes::from_bytes_vec(bytes))
-        };
         Ok(Self {
             generator: load_module(fresh.generator, sections.take("generator")?)?,
             critic: load_module(fresh.critic, sections.take("critic")?)?,
-            generator_optimizer: optimizer(sections.take("generator_optimizer")?)?,
-            critic_optimizer: optimizer(sections.take("critic_optimizer")?)?,
+            generator_optimizer: config
+                .optimizer
+                .adam_from(sections.take("generator_optimizer")?)?,
+            critic_optimizer: config
+                .optimizer
+                .adam_from(sections.take("critic_optimizer")?)?,
         })
     }
 }

@@ -11,10 +11,12 @@ mod pool;
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::tensor::{Bytes, Device, Tensor};
+use burn::tensor::{Device, Tensor};
 use facegan_model::{PatchDiscriminator, SplitMix64, TranslatorConfig, UNet};
 
-use crate::run::{Batch, SampleGrid, Sections, Trainable, epoch_order, load_module, module_bytes};
+use crate::run::{
+    Batch, SampleGrid, Sections, Trainable, epoch_order, load_module, module_bytes, optimizer_bytes,
+};
 use crate::translate::{
     SKETCH_TO_FACE, TranslateConfig, TranslationLosses, TranslationSet, rgb, snapshot,
 };
@@ -261,7 +263,7 @@ impl Trainable for CycleGan {
             ("face_critic", module_bytes(&self.face_critic)?),
         ];
         for (name, optimizer) in OPTIMIZERS.into_iter().zip(&self.optimizers) {
-            sections.push((name, optimizer.into_bytes()?.to_vec()));
+            sections.push((name, optimizer_bytes(optimizer)?));
         }
         for (name, pool) in POOLS.into_iter().zip(&self.pools) {
             sections.push((name, pool.to_bytes()));
@@ -277,8 +279,7 @@ impl Trainable for CycleGan {
         let model = &config.model;
         let reverse = reverse_config(model);
         let mut optimizer = |name: &str| -> anyhow::Result<ModuleOptimizer> {
-            let bytes = Bytes::from_bytes_vec(sections.take(name)?);
-            Ok(config.optimizer.adam().from_bytes(bytes)?)
+            config.optimizer.adam_from(sections.take(name)?)
         };
         let optimizers = [
             optimizer(OPTIMIZERS[0])?,

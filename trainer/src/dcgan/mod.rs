@@ -28,6 +28,7 @@ use crate::adversarial::{bce_with_logits, read_scalars};
 use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
 use crate::run::{
     Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
+    optimizer_bytes,
 };
 
 /// Trains (or resumes) the DCGAN run in `run_dir` through the driver (`crate::run::train`).
@@ -196,11 +197,11 @@ impl Trainable for Dcgan {
             ("discriminator", module_bytes(&self.discriminator)?),
             (
                 "generator_optimizer",
-                self.generator_optimizer.into_bytes()?.to_vec(),
+                optimizer_bytes(&self.generator_optimizer)?,
             ),
             (
                 "discriminator_optimizer",
-                self.discriminator_optimizer.into_bytes()?.to_vec(),
+                optimizer_bytes(&self.discriminator_optimizer)?,
             ),
         ];
         if let Some(average) = &self.average {
@@ -232,18 +233,16 @@ impl Trainable for Dcgan {
             }
             (_, None) => Some(generator.valid()),
         };
-        let optimizer = |bytes: Vec<u8>| {
-            config
-                .optimizer
-                .adam()
-                .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
-        };
         Ok(Self {
             generator,
             average,
             discriminator,
-            generator_optimizer: optimizer(sections.take("generator_optimizer")?)?,
-            discriminator_optimizer: optimizer(sections.take("discriminator_optimizer")?)?,
+            generator_optimizer: config
+                .optimizer
+                .adam_from(sections.take("generator_optimizer")?)?,
+            discriminator_optimizer: config
+                .optimizer
+                .adam_from(sections.take("discriminator_optimizer")?)?,
             labels: LabelPolicy::new(config.labels.clone()),
         })
     }

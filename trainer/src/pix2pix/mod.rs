@@ -5,11 +5,13 @@
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::sigmoid;
-use burn::tensor::{Bytes, Device, Tensor};
+use burn::tensor::{Device, Tensor};
 use facegan_model::{PatchDiscriminator, UNet};
 
 use crate::adversarial::bce_with_logits;
-use crate::run::{Batch, SampleGrid, Sections, Trainable, load_module, module_bytes};
+use crate::run::{
+    Batch, SampleGrid, Sections, Trainable, load_module, module_bytes, optimizer_bytes,
+};
 use crate::translate::{
     SKETCH_TO_FACE, TranslateConfig, TranslationLosses, TranslationSet, rgb, snapshot,
 };
@@ -158,11 +160,11 @@ impl Trainable for Pix2Pix {
             ("discriminator", module_bytes(&self.discriminator)?),
             (
                 "sketch_to_face_optimizer",
-                self.generator_optimizer.into_bytes()?.to_vec(),
+                optimizer_bytes(&self.generator_optimizer)?,
             ),
             (
                 "discriminator_optimizer",
-                self.discriminator_optimizer.into_bytes()?.to_vec(),
+                optimizer_bytes(&self.discriminator_optimizer)?,
             ),
         ])
     }
@@ -173,20 +175,18 @@ impl Trainable for Pix2Pix {
         device: &Device,
     ) -> anyhow::Result<Self> {
         let model = &config.model;
-        let optimizer = |bytes: Vec<u8>| {
-            config
-                .optimizer
-                .adam()
-                .from_bytes(Bytes::from_bytes_vec(bytes))
-        };
         Ok(Self {
             generator: load_module(model.init_unet(device), sections.take(SKETCH_TO_FACE)?)?,
             discriminator: load_module(
                 model.init_patch_discriminator(device),
                 sections.take("discriminator")?,
             )?,
-            generator_optimizer: optimizer(sections.take("sketch_to_face_optimizer")?)?,
-            discriminator_optimizer: optimizer(sections.take("discriminator_optimizer")?)?,
+            generator_optimizer: config
+                .optimizer
+                .adam_from(sections.take("sketch_to_face_optimizer")?)?,
+            discriminator_optimizer: config
+                .optimizer
+                .adam_from(sections.take("discriminator_optimizer")?)?,
         })
     }
 }

@@ -126,6 +126,11 @@ pub fn module_bytes<M: burn::module::Module>(module: &M) -> anyhow::Result<Vec<u
     Ok(module.clone().into_record().into_bytes()?.to_vec())
 }
 
+/// The bytes of an optimiser's state, for a checkpoint section.
+pub fn optimizer_bytes(optimizer: &burn::optim::ModuleOptimizer) -> anyhow::Result<Vec<u8>> {
+    Ok(optimizer.into_bytes()?.to_vec())
+}
+
 /// A module of `template`'s shape with the weights of a checkpoint section.
 pub fn load_module<M: burn::module::Module>(template: M, bytes: Vec<u8>) -> anyhow::Result<M> {
     let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))?;
