@@ -87,13 +87,16 @@ fn random(shape: [usize; 4], seed: u64) -> Tensor<4> {
 /// (batch, c_in, c_out, side, kernel, stride, padding)
 type Convolution = (usize, usize, usize, usize, usize, usize, usize);
 
-const CONVOLUTIONS: [Convolution; 6] = [
+const CONVOLUTIONS: [Convolution; 9] = [
     (3, 3, 8, 16, 4, 2, 1),   // the discriminator's first stage, odd batch
     (2, 5, 7, 8, 4, 2, 1),    // odd channels
     (2, 4, 6, 9, 5, 2, 2),    // kernel 5, odd side
     (3, 8, 1, 4, 4, 1, 0),    // the output layer: a 4x4 map to one logit
     (2, 3, 4, 6, 3, 1, 1),    // stride 1, "same" padding
     (64, 16, 32, 8, 4, 2, 1), // a training batch
+    (37, 6, 10, 8, 4, 2, 1),  // 4x4 grids: chunks of 16 images, the last one short
+    (5, 4, 6, 34, 4, 2, 1),   // a 17x17 grid: one image a chunk
+    (1, 5, 3, 8, 4, 2, 1),    // one image: flex's forward, facegan's gradients
 ];
 
 #[test]
@@ -120,12 +123,15 @@ fn conv2d_matches_burn_in_value_and_gradients() {
 /// (batch, c_in, c_out, side, kernel, stride, padding, padding_out)
 type Transposed = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const TRANSPOSED: [Transposed; 5] = [
+const TRANSPOSED: [Transposed; 8] = [
     (3, 10, 16, 1, 4, 1, 0, 0),  // the generator's projection: 1x1 -> 4x4
     (2, 8, 5, 4, 4, 2, 1, 0),    // a stride-2 stage, odd channels
     (2, 6, 3, 5, 5, 2, 2, 1),    // kernel 5 with an output padding
     (2, 4, 4, 3, 3, 1, 1, 0),    // stride 1
     (64, 32, 16, 8, 4, 2, 1, 0), // a training batch
+    (37, 6, 5, 4, 4, 2, 1, 0),   // 4x4 grids: chunks of 16 images, the last one short
+    (3, 4, 3, 17, 4, 2, 1, 0),   // a 17x17 grid: one image a chunk
+    (1, 6, 4, 4, 4, 2, 1, 0),    // one image: flex's forward, facegan's gradients
 ];
 
 #[test]
@@ -148,4 +154,35 @@ fn conv_transpose2d_matches_burn_in_value_and_gradients() {
         let weight = random([c_in, c_out, k, k], 300 + i as u64);
         check(&format!("conv_transpose2d #{i}"), x, weight, &run);
     }
+}
+
+#[test]
+fn leaky_relu_matches_burn_in_value_and_gradient() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let device = Device::flex().autodiff();
+    // Values on both sides of zero, and zero itself (where both take the positive branch).
+    let mut values: Vec<f32> = (0..3 * 5 * 7 * 11)
+        .map(|i| (i as f32 * 0.37).sin())
+        .collect();
+    values[4] = 0.0;
+    let data = TensorData::new(values, [3, 5, 7, 11]);
+    let weights: Vec<f32> = (0..3 * 5 * 7 * 11)
+        .map(|i| (i as f32 * 0.11).cos())
+        .collect();
+    let weights = Tensor::<4>::from_data(TensorData::new(weights, [3, 5, 7, 11]), &device);
+    let run = |fast: bool| {
+        use_fast_convolutions(fast);
+        let x = Tensor::<4>::from_data(data.clone(), &device).require_grad();
+        let y = facegan_model::conv::leaky_relu(x.clone(), 0.2);
+        let grads = (y.clone() * weights.clone()).sum().backward();
+        let grad = x.grad(&grads).expect("tracked").without_autodiff();
+        use_fast_convolutions(true);
+        (y.without_autodiff(), grad)
+    };
+    let (y, grad) = run(true);
+    let (y_ref, grad_ref) = run(false);
+    assert_eq!(y.to_data(), y_ref.to_data(), "output");
+    assert_eq!(grad.to_data(), grad_ref.to_data(), "gradient");
 }

@@ -14,12 +14,14 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
-use burn::backend::ops::{ConvOptions, ConvTransposeOptions, FloatTensorOps, ModuleOps};
+use burn::backend::ops::{ActivationOps, ConvOptions, ConvTransposeOptions, ModuleOps};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::tensor::{Shape, TensorData};
 
-use super::patches::{Patches, col2im, im2col};
+use super::activation::leaky_relu_grad;
+use super::patches::Patches;
+use super::products::{patch_product, scatter_product, weight_product};
 
 /// A convolution's settings (no bias, no dilation, one group): what the kernels need beside
 /// the tensors' shapes.
@@ -45,9 +47,16 @@ pub trait FastConv: Backend {
         weight: FloatTensor<Self>,
         spec: ConvSpec,
     ) -> FloatTensor<Self>;
+    /// `x` where `x >= 0`, `slope * x` elsewhere. Burn's autodiff runs LeakyReLU as three
+    /// tensor ops forward and more backward; this is one pass each way.
+    fn fast_leaky_relu(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self>;
 }
 
 impl FastConv for Flex {
+    fn fast_leaky_relu(x: FlexTensor, slope: f32) -> FlexTensor {
+        Flex::leaky_relu(x, slope.into())
+    }
+
     fn fast_conv2d(x: FlexTensor, weight: FlexTensor, spec: ConvSpec) -> FlexTensor {
         conv2d(&x, &weight, spec)
     }
@@ -58,6 +67,25 @@ impl FastConv for Flex {
 }
 
 impl<C: CheckpointStrategy> FastConv for Autodiff<Flex, C> {
+    fn fast_leaky_relu(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {
+        // Marked compute-bound so the input is kept as state: a memory-bound op would need a
+        // recomputation step for Burn's gradient checkpointing, which facegan does not use.
+        match LeakyReluBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let x = x.into_primitive();
+                let output = Flex::leaky_relu(x.clone(), slope.into());
+                prep.finish((x, slope), output)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(Flex::leaky_relu(x.into_primitive(), slope.into()))
+            }
+        }
+    }
+
     fn fast_conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -143,6 +171,31 @@ impl Backward<Flex, 2> for ConvBackward {
     }
 }
 
+/// LeakyReLU's backward step: the output gradient where the input was `>= 0`, scaled by the
+/// slope elsewhere.
+#[derive(Debug)]
+struct LeakyReluBackward;
+
+impl Backward<Flex, 1> for LeakyReluBackward {
+    type State = (FlexTensor, f32);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 1>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let [Some(node)] = ops.parents else {
+            return;
+        };
+        let grad = grads.consume::<Flex>(&ops.node);
+        let (x, slope) = ops.state;
+        let shape = x.layout().shape().clone();
+        let values = leaky_relu_grad(&values(&x), &values(&grad), slope);
+        grads.register::<Flex>(node.id, tensor(values, shape));
+    }
+}
+
 /// The convolution `kind` of autodiff tensors, recording its backward step when tracked.
 fn differentiable<C: CheckpointStrategy>(
     kind: Kind,
@@ -189,29 +242,6 @@ fn tensor(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape.into()))
 }
 
-fn matmul(lhs: FlexTensor, rhs: FlexTensor) -> FlexTensor {
-    <Flex as FloatTensorOps<Flex>>::float_matmul(lhs, rhs)
-}
-
-/// `[n, c, h, w]` -> `[c, n * h * w]`: channels as rows, the batch along the columns.
-fn channels_first(images: &FlexTensor) -> FlexTensor {
-    let [n, c, h, w] = dims4(images);
-    images
-        .reshape(Shape::from([n, c, h * w]))
-        .transpose(0, 1)
-        .to_contiguous()
-        .reshape(Shape::from([c, n * h * w]))
-}
-
-/// `[c, n * h * w]` -> `[n, c, h, w]`
-fn batch_first(matrix: &FlexTensor, [n, c, h, w]: [usize; 4]) -> FlexTensor {
-    matrix
-        .reshape(Shape::from([c, n, h * w]))
-        .transpose(0, 1)
-        .to_contiguous()
-        .reshape(Shape::from([n, c, h, w]))
-}
-
 /// The patches a convolution of `weight` ([c_out, c_in, k, k]) takes from `x`'s shape.
 fn conv2d_patches([n, c, h, w]: [usize; 4], weight: &FlexTensor, spec: ConvSpec) -> Patches {
     let [_, _, kh, kw] = dims4(weight);
@@ -253,40 +283,14 @@ fn conv_transpose2d_patches(
     }
 }
 
-/// The weight as a matrix: `[first dimension, the rest]`.
-fn weight_matrix(weight: &FlexTensor) -> FlexTensor {
-    let [a, b, kh, kw] = dims4(weight);
-    weight.reshape(Shape::from([a, b * kh * kw]))
-}
-
-/// Whether a product over one image's grid positions is too narrow for gemm's fast
-/// kernels, so the whole batch goes in one product. Wider ones stay per image (Burn's own),
-/// where one image's data stays in cache: on 2 cores `facegan bench` measured 64 as the best
-/// bound (1.13x Burn's training throughput), against 1.0x with none whole-batch but the weight
-/// gradients and 0.9x with every product whole-batch. The shapes of batch 1 (the page, `facegan
-/// generate` one face at a time) are as narrow either way.
-fn too_narrow(p: &Patches) -> bool {
-    p.batch > 1 && p.grid[0] * p.grid[1] < 64
-}
-
-fn options(spec: ConvSpec) -> ConvOptions<2> {
-    ConvOptions::new(spec.stride, spec.padding, [1, 1], 1)
-}
-
-fn transpose_options(spec: ConvSpec) -> ConvTransposeOptions<2> {
-    ConvTransposeOptions::new(spec.stride, spec.padding, spec.padding_out, [1, 1], 1)
-}
-
 fn conv2d(x: &FlexTensor, weight: &FlexTensor, spec: ConvSpec) -> FlexTensor {
     let p = conv2d_patches(dims4(x), weight, spec);
-    if !too_narrow(&p) {
+    if p.batch < 2 {
         return Flex::conv2d(x.clone(), weight.clone(), None, options(spec));
     }
     let c_out = dims4(weight)[0];
-    // [c_out, K] x [K, N] -> [c_out, N]
-    let columns = tensor(im2col(&values(x), &p), [p.rows(), p.columns()]);
-    let output = matmul(weight_matrix(weight), columns);
-    batch_first(&output, [p.batch, c_out, p.grid[0], p.grid[1]])
+    let output = patch_product(&values(x), &p, &values(weight), c_out);
+    tensor(output, [p.batch, c_out, p.grid[0], p.grid[1]])
 }
 
 fn conv2d_input_grad(
@@ -296,25 +300,11 @@ fn conv2d_input_grad(
     spec: ConvSpec,
 ) -> FlexTensor {
     let p = conv2d_patches(x_dims, weight, spec);
-    // The data gradient is a transposed convolution over the output grid.
-    if !too_narrow(&p) && spec_fits_transpose(&p, x_dims) {
-        let transposed = ConvSpec {
-            padding_out: [
-                x_dims[2] - output_side(&p, 0),
-                x_dims[3] - output_side(&p, 1),
-            ],
-            ..spec
-        };
-        return Flex::conv_transpose2d(
-            grad.clone(),
-            weight.clone(),
-            None,
-            transpose_options(transposed),
-        );
-    }
-    // [K, c_out] x [c_out, N] -> [K, N], summed back into images
-    let columns = matmul(weight_matrix(weight).transpose(0, 1), channels_first(grad));
-    tensor(col2im(&values(&columns), &p), x_dims)
+    let c_out = dims4(weight)[0];
+    tensor(
+        scatter_product(&values(grad), c_out, &values(weight), &p),
+        x_dims,
+    )
 }
 
 fn conv2d_weight_grad(
@@ -324,21 +314,21 @@ fn conv2d_weight_grad(
     spec: ConvSpec,
 ) -> FlexTensor {
     let p = conv2d_patches(dims4(x), weight, spec);
-    let columns = tensor(im2col(&values(x), &p), [p.rows(), p.columns()]);
-    // [c_out, N] x [N, K] -> [c_out, K]
-    let grad = matmul(channels_first(grad), columns.transpose(0, 1));
-    grad.reshape(Shape::from(dims4(weight)))
+    let c_out = dims4(weight)[0];
+    tensor(
+        weight_product(&values(grad), c_out, &values(x), &p),
+        dims4(weight),
+    )
 }
 
 fn conv_transpose2d(x: &FlexTensor, weight: &FlexTensor, spec: ConvSpec) -> FlexTensor {
     let p = conv_transpose2d_patches(dims4(x), weight, spec);
-    if !too_narrow(&p) {
+    if p.batch < 2 {
         return Flex::conv_transpose2d(x.clone(), weight.clone(), None, transpose_options(spec));
     }
-    // [K, c_in] x [c_in, N] -> [K, N], summed into the output images
-    let columns = matmul(weight_matrix(weight).transpose(0, 1), channels_first(x));
+    let c_in = dims4(weight)[0];
     tensor(
-        col2im(&values(&columns), &p),
+        scatter_product(&values(x), c_in, &values(weight), &p),
         [p.batch, p.channels, p.height, p.width],
     )
 }
@@ -352,13 +342,10 @@ fn conv_transpose2d_input_grad(
     let [c_in, _, _, _] = dims4(weight);
     let (h, w) = input_side(grad, weight, spec);
     let p = conv_transpose2d_patches([n, c_in, h, w], weight, spec);
-    // The data gradient is a convolution over the input grid.
-    if !too_narrow(&p) {
-        return Flex::conv2d(grad.clone(), weight.clone(), None, options(spec));
-    }
-    // [c_in, K] x [K, N] -> [c_in, N]
-    let columns = tensor(im2col(&values(grad), &p), [p.rows(), p.columns()]);
-    batch_first(&matmul(weight_matrix(weight), columns), [n, c_in, h, w])
+    tensor(
+        patch_product(&values(grad), &p, &values(weight), c_in),
+        [n, c_in, h, w],
+    )
 }
 
 fn conv_transpose2d_weight_grad(
@@ -368,24 +355,21 @@ fn conv_transpose2d_weight_grad(
     spec: ConvSpec,
 ) -> FlexTensor {
     let p = conv_transpose2d_patches(dims4(x), weight, spec);
-    let columns = tensor(im2col(&values(grad), &p), [p.rows(), p.columns()]);
-    // [c_in, N] x [N, K] -> [c_in, K]
-    matmul(channels_first(x), columns.transpose(0, 1)).reshape(Shape::from(dims4(weight)))
+    let c_in = dims4(weight)[0];
+    tensor(
+        weight_product(&values(x), c_in, &values(grad), &p),
+        dims4(weight),
+    )
 }
 
-/// The side a transposed convolution without output padding gives on `p`'s grid.
-fn output_side(p: &Patches, axis: usize) -> usize {
-    (p.grid[axis] - 1) * p.stride[axis] + p.kernel[axis] - 2 * p.padding[axis]
+/// One image's forward is Burn's: facegan's products run one image per core, and flex's own
+/// kernels spread a single image over the cores (the page and `facegan generate` at batch 1).
+fn options(spec: ConvSpec) -> ConvOptions<2> {
+    ConvOptions::new(spec.stride, spec.padding, [1, 1], 1)
 }
 
-/// Whether the image side can be reached from the grid with an output padding below the
-/// stride (the only kind a transposed convolution takes).
-fn spec_fits_transpose(p: &Patches, [_, _, h, w]: [usize; 4]) -> bool {
-    (0..2).all(|axis| {
-        let side = if axis == 0 { h } else { w };
-        let base = output_side(p, axis);
-        side >= base && side - base < p.stride[axis]
-    })
+fn transpose_options(spec: ConvSpec) -> ConvTransposeOptions<2> {
+    ConvTransposeOptions::new(spec.stride, spec.padding, spec.padding_out, [1, 1], 1)
 }
 
 /// The input side of a transposed convolution whose output gradient is `grad`.
@@ -464,4 +448,23 @@ pub(super) fn conv_transpose2d_tensor(
         weight.into_dispatch(),
         spec,
     ))
+}
+
+pub(super) fn leaky_relu_tensor<const D: usize>(
+    x: burn::tensor::Tensor<D>,
+    slope: f32,
+) -> burn::tensor::Tensor<D> {
+    use burn::backend::Dispatch;
+    burn::tensor::Tensor::from_dispatch(<Dispatch as FastConv>::fast_leaky_relu(
+        x.into_dispatch(),
+        slope,
+    ))
+}
+
+/// Whether `x` is an f32 tensor on the flex CPU backend, where facegan's kernels run.
+pub(super) fn on_flex_any<const D: usize>(x: &burn::tensor::Tensor<D>) -> bool {
+    let device = x.device().without_autodiff();
+    super::fast_convolutions()
+        && x.dtype() == burn::tensor::DType::F32
+        && matches!(device.as_dispatch(), burn::backend::DispatchDevice::Flex(_))
 }

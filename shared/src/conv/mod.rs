@@ -4,9 +4,15 @@
 //! their records and the weight files are Burn's either way: only the arithmetic's path differs.
 
 #[cfg(feature = "fast-conv")]
+mod activation;
+#[cfg(feature = "fast-conv")]
 mod flex;
 #[cfg(feature = "fast-conv")]
+mod gemm;
+#[cfg(feature = "fast-conv")]
 pub mod patches;
+#[cfg(feature = "fast-conv")]
+mod products;
 
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::tensor::Tensor;
@@ -49,4 +55,14 @@ pub fn conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
         return flex::conv_transpose2d_tensor(x, conv.weight.val(), spec);
     }
     conv.forward(x)
+}
+
+/// `leaky_relu(x, slope)`: one pass forward and one backward on flex (Burn's autodiff composes
+/// it from three tensor ops).
+pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
+    #[cfg(feature = "fast-conv")]
+    if flex::on_flex_any(&x) {
+        return flex::leaky_relu_tensor(x, slope as f32);
+    }
+    burn::tensor::activation::leaky_relu(x, slope)
 }

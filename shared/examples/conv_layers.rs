@@ -1,0 +1,179 @@
+//! Per-layer timing of DCGAN-64's convolutions at batch 64: forward, and forward + backward
+//! (input and weight gradients), with Burn's flex kernels and with facegan's, in one process.
+//! `cargo run --release --workspace --example conv_layers` (the `fast-conv` feature is on in a
+//! workspace build). Prints milliseconds and GFLOP/s per layer, so a kernel change shows where
+//! it gained or lost; "weight grad" is facegan's backward with the input untracked.
+
+use std::time::Instant;
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
+use burn::tensor::{Device, Distribution, Tensor};
+use facegan_model::conv::{conv_transpose2d, conv2d, use_fast_convolutions};
+
+/// One convolution of the network: transposed or not, channels, input side, kernel, stride,
+/// padding.
+struct Layer {
+    name: &'static str,
+    transposed: bool,
+    c_in: usize,
+    c_out: usize,
+    side: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+}
+
+const LAYERS: [Layer; 9] = [
+    layer("G1 100->512 1->4", true, 100, 512, 1, 1, 0),
+    layer("G2 512->256 4->8", true, 512, 256, 4, 2, 1),
+    layer("G3 256->128 8->16", true, 256, 128, 8, 2, 1),
+    layer("G4 128->64 16->32", true, 128, 64, 16, 2, 1),
+    layer("G5 64->3 32->64", true, 64, 3, 32, 2, 1),
+    layer("D1 3->64 64->32", false, 3, 64, 64, 2, 1),
+    layer("D2 64->128 32->16", false, 64, 128, 32, 2, 1),
+    layer("D3 128->256 16->8", false, 128, 256, 16, 2, 1),
+    layer("D4 256->512 8->4", false, 256, 512, 8, 2, 1),
+];
+
+const fn layer(
+    name: &'static str,
+    transposed: bool,
+    c_in: usize,
+    c_out: usize,
+    side: usize,
+    stride: usize,
+    padding: usize,
+) -> Layer {
+    Layer {
+        name,
+        transposed,
+        c_in,
+        c_out,
+        side,
+        kernel: 4,
+        stride,
+        padding,
+    }
+}
+
+impl Layer {
+    fn output_side(&self) -> usize {
+        if self.transposed {
+            (self.side - 1) * self.stride + self.kernel - 2 * self.padding
+        } else {
+            (self.side + 2 * self.padding - self.kernel) / self.stride + 1
+        }
+    }
+
+    /// Multiply-adds of the forward for `batch` images, times two.
+    fn flops(&self, batch: usize) -> f64 {
+        let positions = if self.transposed {
+            self.side * self.side
+        } else {
+            self.output_side() * self.output_side()
+        };
+        2.0 * (batch * positions * self.c_in * self.c_out * self.kernel * self.kernel) as f64
+    }
+
+    fn run(&self, x: Tensor<4>, device: &Device) -> Tensor<4> {
+        let k = [self.kernel, self.kernel];
+        if self.transposed {
+            let conv = ConvTranspose2dConfig::new([self.c_in, self.c_out], k)
+                .with_stride([self.stride; 2])
+                .with_padding([self.padding; 2])
+                .with_bias(false)
+                .init(device);
+            conv_transpose2d(&conv, x)
+        } else {
+            let p = self.padding;
+            let conv = Conv2dConfig::new([self.c_in, self.c_out], k)
+                .with_stride([self.stride; 2])
+                .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+                .with_bias(false)
+                .init(device);
+            conv2d(&conv, x)
+        }
+    }
+}
+
+/// Median milliseconds of `runs` calls of `f`, after one warm-up.
+fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[runs / 2]
+}
+
+fn main() {
+    let batch = 64;
+    let runs = 5;
+    println!(
+        "{:20}{:>12}{:>12}{:>12}{:>12}{:>10}",
+        "layer (batch 64)", "fwd Burn", "fwd ours", "bwd Burn", "bwd ours", "GFLOP"
+    );
+    let mut totals = [0.0; 4];
+    for layer in &LAYERS {
+        let flops = layer.flops(batch);
+        let mut row = [0.0; 4];
+        let mut weight_grad_ms = 0.0;
+        for (i, fast) in [false, true].into_iter().enumerate() {
+            use_fast_convolutions(fast);
+            let device = Device::flex();
+            let x = Tensor::<4>::random(
+                [batch, layer.c_in, layer.side, layer.side],
+                Distribution::Normal(0.0, 1.0),
+                &device,
+            );
+            row[i] = median_ms(runs, || {
+                let _ = layer.run(x.clone(), &device).into_data();
+            });
+            let train = device.clone().autodiff();
+            let x = Tensor::<4>::from_data(x.to_data(), &train).require_grad();
+            let both = median_ms(runs, || {
+                let y = layer.run(x.clone(), &train);
+                let grads = y.sum().backward();
+                let _ = x.grad(&grads).map(|g| g.into_data());
+            });
+            row[2 + i] = both - row[i];
+            if fast {
+                let x = x.clone().detach();
+                let weight_only = median_ms(runs, || {
+                    let y = layer.run(x.clone(), &train);
+                    let _ = y.sum().backward();
+                });
+                weight_grad_ms = weight_only - row[i];
+            }
+        }
+        for (total, value) in totals.iter_mut().zip(row) {
+            *total += value;
+        }
+        println!(
+            "{:20}{:>12.2}{:>12.2}{:>12.2}{:>12.2}{:>10.2}",
+            layer.name,
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            flops / 1e9
+        );
+        println!(
+            "{:20}{:>11.0}G{:>11.0}G{:>11.0}G{:>11.0}G  (ours: weight grad {weight_grad_ms:.1} ms)",
+            "  GFLOP/s",
+            flops / row[0] / 1e6,
+            flops / row[1] / 1e6,
+            2.0 * flops / row[2] / 1e6,
+            2.0 * flops / row[3] / 1e6,
+        );
+    }
+    println!(
+        "{:20}{:>12.2}{:>12.2}{:>12.2}{:>12.2}",
+        "total ms", totals[0], totals[1], totals[2], totals[3]
+    );
+}

@@ -1,0 +1,202 @@
+//! The three matrix products every convolution and its gradients are made of, on NCHW `f32`
+//! slices, each over a few images at a time with one single-threaded gemm product per core:
+//!
+//! - [`patch_product`]: `W x im2col(images)`: a convolution's forward, and a transposed
+//!   convolution's input gradient;
+//! - [`scatter_product`]: `col2im(W^T x maps)`: a convolution's input gradient, and a transposed
+//!   convolution's forward;
+//! - [`weight_product`]: `maps x im2col(images)^T` summed over the batch: both weight gradients.
+//!
+//! Images go in chunks so that a product spans at least [`TARGET_COLUMNS`] columns (one image
+//! of a 16x16 grid, sixteen of a 4x4 one) while each core still gets whole chunks.
+
+use std::cell::RefCell;
+
+use rayon::prelude::*;
+
+use super::gemm::{Matrix, multiply};
+use super::patches::{Patches, col2im_add, im2col_into};
+
+/// Columns (grid positions over the chunk's images) a product should span: narrower ones fall
+/// to gemm's slow edge kernels. `facegan bench` on 2 cores: 64 gave 42 images/s, 256 46-47,
+/// 512 44, 1024 46.
+const TARGET_COLUMNS: usize = 256;
+
+thread_local! {
+    /// Each core's working memory (patch matrix, staging matrix), kept between calls: fresh
+    /// buffers of these sizes come from the OS as zeroed pages, and faulting them in measured
+    /// several percent of a training step.
+    static SCRATCH: RefCell<[Vec<f32>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
+}
+
+/// Runs `f` on this thread's two scratch buffers of `columns` and `staging` values, whose
+/// contents are left over from earlier calls: `f` must write before it reads.
+fn with_scratch<R>(
+    columns: usize,
+    staging: usize,
+    f: impl FnOnce(&mut [f32], &mut [f32]) -> R,
+) -> R {
+    SCRATCH.with(|scratch| {
+        // No rayon call runs inside `f`, so this thread cannot re-enter while it is borrowed.
+        let mut scratch = scratch.borrow_mut();
+        let [a, b] = &mut *scratch;
+        if a.len() < columns {
+            a.resize(columns, 0.0);
+        }
+        if b.len() < staging {
+            b.resize(staging, 0.0);
+        }
+        f(&mut a[..columns], &mut b[..staging])
+    })
+}
+
+/// How many images each chunk holds.
+fn chunk_images(batch: usize, positions: usize) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    let wide_enough = TARGET_COLUMNS.div_ceil(positions.max(1));
+    let per_thread = batch.div_ceil(threads).max(1);
+    wide_enough.clamp(1, per_thread)
+}
+
+/// `p` restricted to `images` images.
+fn with_batch(p: &Patches, images: usize) -> Patches {
+    Patches {
+        batch: images,
+        ..*p
+    }
+}
+
+/// `[images, channels, positions]` -> `[channels, images x positions]`, into `out`.
+fn channels_major(maps: &[f32], channels: usize, positions: usize, out: &mut [f32]) {
+    let images = maps.len() / (channels * positions);
+    for (image, map) in maps.chunks_exact(channels * positions).enumerate() {
+        for (channel, plane) in map.chunks_exact(positions).enumerate() {
+            out[(channel * images + image) * positions..][..positions].copy_from_slice(plane);
+        }
+    }
+}
+
+/// `[channels, images x positions]` -> `[images, channels, positions]`, into `out`.
+fn images_major(matrix: &[f32], channels: usize, positions: usize, out: &mut [f32]) {
+    let images = out.len() / (channels * positions);
+    for (image, map) in out.chunks_exact_mut(channels * positions).enumerate() {
+        for (channel, plane) in map.chunks_exact_mut(positions).enumerate() {
+            plane.copy_from_slice(&matrix[(channel * images + image) * positions..][..positions]);
+        }
+    }
+}
+
+/// `[batch, out_channels, grid]` = `weight [out_channels, p.rows()]` x `im2col(images)`.
+pub fn patch_product(images: &[f32], p: &Patches, weight: &[f32], out_channels: usize) -> Vec<f32> {
+    let positions = p.grid[0] * p.grid[1];
+    let image_len = p.channels * p.height * p.width;
+    let chunk = chunk_images(p.batch, positions);
+    let weight = Matrix::row_major(weight, out_channels, p.rows());
+    let mut output = vec![0.0; p.batch * out_channels * positions];
+    if output.is_empty() {
+        return output;
+    }
+    output
+        .par_chunks_mut(chunk * out_channels * positions)
+        .zip(images.par_chunks(chunk * image_len))
+        .for_each(|(out, images)| {
+            let patches = with_batch(p, images.len() / image_len);
+            let staging = if patches.batch == 1 { 0 } else { out.len() };
+            with_scratch(
+                patches.rows() * patches.columns(),
+                staging,
+                |columns, product| {
+                    im2col_into(images, &patches, columns);
+                    let columns = Matrix::row_major(columns, patches.rows(), patches.columns());
+                    if patches.batch == 1 {
+                        multiply(out, weight, columns, false);
+                    } else {
+                        multiply(product, weight, columns, false);
+                        images_major(product, out_channels, positions, out);
+                    }
+                },
+            );
+        });
+    output
+}
+
+/// `[batch, p.channels, p.height, p.width]` = `col2im(weight^T x maps)`, where `maps` is
+/// `[batch, map_channels, grid]` and `weight` is `[map_channels, p.rows()]`.
+pub fn scatter_product(maps: &[f32], map_channels: usize, weight: &[f32], p: &Patches) -> Vec<f32> {
+    let positions = p.grid[0] * p.grid[1];
+    let image_len = p.channels * p.height * p.width;
+    let map_len = map_channels * positions;
+    let chunk = chunk_images(p.batch, positions);
+    let weight = Matrix::row_major(weight, map_channels, p.rows()).transposed();
+    let mut output = vec![0.0; p.batch * image_len];
+    if output.is_empty() || map_len == 0 {
+        return output;
+    }
+    output
+        .par_chunks_mut(chunk * image_len)
+        .zip(maps.par_chunks(chunk * map_len))
+        .for_each(|(out, maps)| {
+            let patches = with_batch(p, maps.len() / map_len);
+            let staging = if patches.batch == 1 { 0 } else { maps.len() };
+            with_scratch(
+                patches.rows() * patches.columns(),
+                staging,
+                |columns, gathered| {
+                    let maps = if patches.batch == 1 {
+                        maps
+                    } else {
+                        channels_major(maps, map_channels, positions, gathered);
+                        gathered
+                    };
+                    let maps = Matrix::row_major(maps, map_channels, patches.columns());
+                    multiply(columns, weight, maps, false);
+                    col2im_add(columns, &patches, out);
+                },
+            );
+        });
+    output
+}
+
+/// `[map_channels, p.rows()]` = the sum over the batch of `maps x im2col(images)^T`, where
+/// `maps` is `[batch, map_channels, grid]`.
+pub fn weight_product(maps: &[f32], map_channels: usize, images: &[f32], p: &Patches) -> Vec<f32> {
+    let positions = p.grid[0] * p.grid[1];
+    let image_len = p.channels * p.height * p.width;
+    let map_len = map_channels * positions;
+    let size = map_channels * p.rows();
+    if p.batch == 0 || map_len == 0 || image_len == 0 {
+        return vec![0.0; size];
+    }
+    let chunk = chunk_images(p.batch, positions);
+    maps.par_chunks(chunk * map_len)
+        .zip(images.par_chunks(chunk * image_len))
+        .fold(
+            || vec![0.0; size],
+            |mut sum, (maps, images)| {
+                let patches = with_batch(p, images.len() / image_len);
+                let staging = if patches.batch == 1 { 0 } else { maps.len() };
+                with_scratch(
+                    patches.rows() * patches.columns(),
+                    staging,
+                    |columns, gathered| {
+                        im2col_into(images, &patches, columns);
+                        let columns = Matrix::row_major(columns, patches.rows(), patches.columns());
+                        let maps = if patches.batch == 1 {
+                            maps
+                        } else {
+                            channels_major(maps, map_channels, positions, gathered);
+                            gathered
+                        };
+                        let maps = Matrix::row_major(maps, map_channels, patches.columns());
+                        multiply(&mut sum, maps, columns.transposed(), true);
+                    },
+                );
+                sum
+            },
+        )
+        .reduce_with(|mut a, b| {
+            a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+            a
+        })
+        .unwrap_or_else(|| vec![0.0; size])
+}
