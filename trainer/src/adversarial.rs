@@ -2,6 +2,7 @@
 //! learning rates and betas (one set of flags for every model; defaults from DCGAN's paper).
 
 use anyhow::ensure;
+use burn::module::{Module, ModuleMapper, Param};
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,22 @@ pub fn bce_with_logits(logits: Tensor<1>, targets: Tensor<1>) -> Tensor<1> {
     let positive_part = logits.clone().clamp_min(0.0);
     let soft_part = logits.clone().abs().neg().exp().add_scalar(1.0).log();
     (positive_part - logits * targets + soft_part).mean()
+}
+
+/// A copy of a discriminator for the generator's step: gradients reach the images it scores,
+/// not its weights, whose gradients there would be thrown away (an eighth of a DCGAN step's
+/// arithmetic). Its BatchNorm statistics still train.
+///
+/// Not `Module::no_grad`: on parameters not yet initialised (a critic's first use) that
+/// switches off tracking in the original too, since lazy parameters share their state.
+pub fn scoring_copy<M: Module>(module: &M) -> M {
+    struct Untracked;
+    impl ModuleMapper for Untracked {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|tensor| tensor.set_require_grad(false))
+        }
+    }
+    module.clone().map(&mut Untracked)
 }
 
 /// The values of one-element tensors, read back from the device together: a GPU step then
@@ -83,5 +100,30 @@ impl OptimizerOptions {
         Ok(self
             .adam()
             .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::nn::LinearConfig;
+    use burn::tensor::{Device, Tensor};
+
+    use super::scoring_copy;
+
+    /// The copy passes gradients to its input but not to its weights, and leaves the original
+    /// trainable, even when its parameters were still lazy (the case `no_grad` gets wrong).
+    #[test]
+    fn a_scoring_copy_tracks_its_input_and_leaves_the_original_trainable() {
+        let device = Device::flex().autodiff();
+        let original = LinearConfig::new(3, 1).init(&device);
+        let x = Tensor::<2>::ones([2, 3], &device).require_grad();
+
+        let copy = scoring_copy(&original);
+        let grads = copy.forward(x.clone()).sum().backward();
+        assert!(x.grad(&grads).is_some(), "the input gets a gradient");
+        assert!(copy.weight.val().grad(&grads).is_none(), "the copy's weight does not");
+
+        let grads = original.forward(x).sum().backward();
+        assert!(original.weight.val().grad(&grads).is_some(), "the original still trains");
     }
 }

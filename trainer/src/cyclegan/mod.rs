@@ -14,6 +14,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use facegan_model::{PatchDiscriminator, SplitMix64, TranslatorConfig, UNet};
 
+use crate::adversarial::scoring_copy;
 use crate::run::{
     Batch, SampleGrid, Sections, Trainable, epoch_order, load_module, module_bytes, optimizer_bytes,
 };
@@ -93,8 +94,12 @@ impl CycleGan {
             .face_to_sketch
             .forward_plain(sketch.clone().repeat_dim(1, 3));
 
-        let adversarial = least_squares(self.face_critic.forward(fake_face.clone()), 1.0)
-            + least_squares(self.sketch_critic.forward(fake_sketch.clone()), 1.0);
+        let (face_critic, sketch_critic) = (
+            scoring_copy(&self.face_critic),
+            scoring_copy(&self.sketch_critic),
+        );
+        let adversarial = least_squares(face_critic.forward(fake_face.clone()), 1.0)
+            + least_squares(sketch_critic.forward(fake_sketch.clone()), 1.0);
         let cycle = ((cycled_sketch - sketch.clone()).abs().mean()
             + (cycled_face - face.clone()).abs().mean())
         .mul_scalar(0.5);

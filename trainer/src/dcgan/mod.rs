@@ -24,7 +24,7 @@ pub use config::{DcganFlags, LabelConfig, TrainConfig};
 pub use diversity::{COLLAPSE_RATIO, DIVERSITY_FILE, mean_pairwise_distance};
 pub use labels::{LabelPolicy, LabelSmoothing};
 
-use crate::adversarial::{bce_with_logits, read_scalars};
+use crate::adversarial::{bce_with_logits, read_scalars, scoring_copy};
 use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
 use crate::run::{
     Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
@@ -294,6 +294,7 @@ impl Dcgan {
         );
 
         // Generator: fakes scored by the updated discriminator, pushed towards "real".
+        let scorer = scoring_copy(&self.discriminator);
         let mut g_loss_value = None;
         let mut fake = Some(fake);
         for _ in 0..config.generator_steps {
@@ -301,7 +302,7 @@ impl Dcgan {
                 Some(first) => first,
                 None => self.generator.forward(noise(rng, n, latent, device)),
             };
-            let logits = self.discriminator.forward(images);
+            let logits = scorer.forward(images);
             let targets = Tensor::full([n], self.labels.generator_target(), device);
             let g_loss = bce_with_logits(logits, targets);
             g_loss_value = Some(g_loss.clone().detach());

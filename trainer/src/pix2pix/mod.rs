@@ -8,7 +8,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use facegan_model::{PatchDiscriminator, UNet};
 
-use crate::adversarial::bce_with_logits;
+use crate::adversarial::{bce_with_logits, scoring_copy};
 use crate::run::{
     Batch, SampleGrid, Sections, Trainable, load_module, module_bytes, optimizer_bytes,
 };
@@ -82,7 +82,8 @@ impl Pix2Pix {
 
         // Generator: fool the updated discriminator, stay near the target.
         let fake_pair = Tensor::cat(vec![sketch, fake.clone()], 1);
-        let (logits, ones) = flat_with_targets(self.discriminator.forward(fake_pair), 1.0, &device);
+        let scorer = scoring_copy(&self.discriminator);
+        let (logits, ones) = flat_with_targets(scorer.forward(fake_pair), 1.0, &device);
         let adversarial = bce_with_logits(logits, ones);
         let l1 = (fake - face).abs().mean();
         let g_adversarial = adversarial.clone().detach();
