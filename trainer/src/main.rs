@@ -2,7 +2,25 @@ use clap::Parser;
 
 use facegan_trainer::cli::Cli;
 
+/// mimalloc, told never to return freed memory to the OS: glibc (and mimalloc by default)
+/// hand large buffers back, and every training step then faults them in again. Measured on
+/// 2 cores: DCGAN-64 training 49 images/s with glibc, 54 with mimalloc, 61 never purging.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `mi_option_purge_delay` in mimalloc 2 and 3 (`mimalloc.h`; libmimalloc-sys names the
+/// options around it but not this one).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+#[allow(unsafe_code)]
+fn never_purge_freed_memory() {
+    // SAFETY: `mi_option_set` stores an integer in mimalloc's option table; -1 is the
+    // documented "no purging at all". It touches no memory of ours.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}
+
 fn main() {
+    never_purge_freed_memory();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         .format_target(false)
         .format_timestamp(None)
