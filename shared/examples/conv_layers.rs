@@ -1,6 +1,6 @@
 //! Per-layer timing of DCGAN-64's convolutions at batch 64: forward, and forward + backward
 //! (input and weight gradients), with Burn's flex kernels and with facegan's, in one process.
-//! `cargo run --release --workspace --example conv_layers` (the `fast-conv` feature is on in a
+//! `cargo run --release --workspace --example conv_layers` (the `cpu-kernels` feature is on in a
 //! workspace build). Prints milliseconds and GFLOP/s per layer, so a kernel change shows where
 //! it gained or lost; "weight grad" is facegan's backward with the input untracked.
 
@@ -9,7 +9,7 @@ use std::time::Instant;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
 use burn::tensor::{Device, Distribution, Tensor};
-use facegan_model::conv::{conv_transpose2d, conv2d, use_fast_convolutions};
+use facegan_model::kernels::{conv_transpose2d, conv2d, use_fast_kernels};
 
 /// One convolution of the network: transposed or not, channels, input side, kernel, stride,
 /// padding.
@@ -124,7 +124,7 @@ fn main() {
         let mut row = [0.0; 4];
         let mut weight_grad_ms = 0.0;
         for (i, fast) in [false, true].into_iter().enumerate() {
-            use_fast_convolutions(fast);
+            use_fast_kernels(fast);
             let device = Device::flex();
             let x = Tensor::<4>::random(
                 [batch, layer.c_in, layer.side, layer.side],

@@ -3,8 +3,8 @@
 //! the trainer and the web page run exactly the same generator.
 
 pub mod config;
-pub mod conv;
 pub mod image;
+pub mod kernels;
 pub mod latent;
 pub mod model;
 pub mod translate;

@@ -121,9 +121,15 @@ mod tests {
         let copy = scoring_copy(&original);
         let grads = copy.forward(x.clone()).sum().backward();
         assert!(x.grad(&grads).is_some(), "the input gets a gradient");
-        assert!(copy.weight.val().grad(&grads).is_none(), "the copy's weight does not");
+        assert!(
+            copy.weight.val().grad(&grads).is_none(),
+            "the copy's weight does not"
+        );
 
         let grads = original.forward(x).sum().backward();
-        assert!(original.weight.val().grad(&grads).is_some(), "the original still trains");
+        assert!(
+            original.weight.val().grad(&grads).is_some(),
+            "the original still trains"
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::Device;
-use facegan_model::conv::use_fast_convolutions;
+use facegan_model::kernels::use_fast_kernels;
 use facegan_model::{DcganConfig, SplitMix64};
 
 use crate::backend::{self, BackendChoice};
@@ -15,7 +15,7 @@ use crate::run::Trainable;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
-    /// Where to measure: the CPU compares Burn's convolutions with facegan's; a GPU reports its
+    /// Where to measure: the CPU compares Burn's kernels with facegan's; a GPU reports its
     /// achieved FLOP/s.
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
     pub backend: BackendChoice,
@@ -47,9 +47,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let on_cpu = args.backend == BackendChoice::Cpu;
     // On the CPU, Burn's own convolutions first, then facegan's, in the same process.
     let burn = if on_cpu {
-        use_fast_convolutions(false);
+        use_fast_kernels(false);
         let figures = measure(&config, args.steps, &selected.device)?;
-        use_fast_convolutions(true);
+        use_fast_kernels(true);
         Some(figures)
     } else {
         None
@@ -91,7 +91,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         Some(burn) => {
             println!(
                 "{:34}{:>16}{:>18}{:>8}",
-                "", "Burn's conv", "facegan's conv", "ratio"
+                "", "Burn's kernels", "facegan's kernels", "ratio"
             );
             let rows = [
                 (
@@ -122,7 +122,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 println!("{label:34}{before:>16.2}{after:>18.2}{ratio:>7.2}x");
             }
             println!(
-                "(ratio > 1: facegan's convolutions are faster; latency is the median of {LATENCY_RUNS})"
+                "(ratio > 1: facegan's kernels (convolutions, BatchNorm, LeakyReLU) are faster; latency is the median of {LATENCY_RUNS})"
             );
         }
         None => {

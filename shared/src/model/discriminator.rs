@@ -5,7 +5,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::init::{WEIGHT_INIT, batch_norm};
 use crate::DcganConfig;
-use crate::conv::{conv2d, leaky_relu};
+use crate::kernels::{batch_norm as norm, conv2d, leaky_relu};
 
 const LEAK: f64 = 0.2;
 
@@ -22,7 +22,7 @@ impl DownBlock {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let x = conv2d(&self.conv, x);
         let x = match &self.norm {
-            Some(norm) => norm.forward(x),
+            Some(layer) => norm(layer, x),
             None => x,
         };
         leaky_relu(x, LEAK)

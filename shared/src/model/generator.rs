@@ -6,7 +6,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::init::{WEIGHT_INIT, batch_norm};
 use crate::DcganConfig;
-use crate::conv::conv_transpose2d;
+use crate::kernels::{batch_norm as norm, conv_transpose2d};
 
 /// One upsampling stage: transposed convolution, BatchNorm, ReLU.
 #[derive(Module, Debug)]
@@ -18,7 +18,7 @@ pub struct UpBlock {
 impl UpBlock {
     /// `[n, c_in, h, w]` -> `[n, c_out, h', w']`
     pub(super) fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        relu(self.norm.forward(conv_transpose2d(&self.conv, x)))
+        relu(norm(&self.norm, conv_transpose2d(&self.conv, x)))
     }
 }
 

@@ -12,7 +12,7 @@ use burn::module::RunningState;
 use burn::tensor::{Tensor, TensorData};
 
 use super::Generator;
-use crate::conv::conv_transpose2d;
+use crate::kernels::conv_transpose2d;
 
 impl Generator {
     /// Replaces every BatchNorm's running mean and variance by the population statistics of the

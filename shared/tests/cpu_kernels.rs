@@ -3,13 +3,13 @@
 //! at odd batch sizes and channel counts, with the input tracked or not. The shapes cover both
 //! of facegan's paths: whole-batch products (grids under 64 positions) and flex's per-image
 //! ones (the 8x8 grids, and any batch of one), with facegan's weight gradient in both.
-#![cfg(feature = "fast-conv")]
+#![cfg(feature = "cpu-kernels")]
 
 use burn::module::Param;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
-use facegan_model::conv::{conv_transpose2d, conv2d, use_fast_convolutions};
+use facegan_model::kernels::{conv_transpose2d, conv2d, use_fast_kernels};
 
 /// The largest difference between two tensors, relative to the reference's largest value.
 fn relative_gap(ours: Tensor<4>, reference: Tensor<4>) -> f32 {
@@ -25,7 +25,7 @@ fn outputs_and_gradients(
     track_input: bool,
     run: &dyn Fn(Tensor<4>, Tensor<4>) -> Tensor<4>,
 ) -> (Tensor<4>, Option<Tensor<4>>, Tensor<4>) {
-    use_fast_convolutions(fast);
+    use_fast_kernels(fast);
     let device = Device::flex().autodiff();
     let x = Tensor::<4>::from_data(x.to_data(), &device);
     let x = if track_input { x.require_grad() } else { x };
@@ -41,7 +41,7 @@ fn outputs_and_gradients(
         .grad(&grads)
         .expect("the weight is tracked")
         .without_autodiff();
-    use_fast_convolutions(true);
+    use_fast_kernels(true);
     (y.without_autodiff(), x_grad, w_grad)
 }
 
@@ -173,16 +173,121 @@ fn leaky_relu_matches_burn_in_value_and_gradient() {
         .collect();
     let weights = Tensor::<4>::from_data(TensorData::new(weights, [3, 5, 7, 11]), &device);
     let run = |fast: bool| {
-        use_fast_convolutions(fast);
+        use_fast_kernels(fast);
         let x = Tensor::<4>::from_data(data.clone(), &device).require_grad();
-        let y = facegan_model::conv::leaky_relu(x.clone(), 0.2);
+        let y = facegan_model::kernels::leaky_relu(x.clone(), 0.2);
         let grads = (y.clone() * weights.clone()).sum().backward();
         let grad = x.grad(&grads).expect("tracked").without_autodiff();
-        use_fast_convolutions(true);
+        use_fast_kernels(true);
         (y.without_autodiff(), grad)
     };
     let (y, grad) = run(true);
     let (y_ref, grad_ref) = run(false);
     assert_eq!(y.to_data(), y_ref.to_data(), "output");
     assert_eq!(grad.to_data(), grad_ref.to_data(), "gradient");
+}
+
+/// Output, gradients (input, gamma, beta) and updated running statistics of a training-mode
+/// BatchNorm, with facegan's kernels or Burn's.
+fn batch_norm_run(fast: bool, x: &TensorData, mix: &TensorData) -> [TensorData; 6] {
+    use_fast_kernels(fast);
+    let device = Device::flex().autodiff();
+    let channels = x.shape()[1];
+    let mut norm = burn::nn::BatchNormConfig::new(channels).init(&device);
+    // Non-trivial affine parameters, so their gradients and effect are checked.
+    let gamma: Vec<f32> = (0..channels).map(|c| 0.5 + c as f32 * 0.3).collect();
+    let beta: Vec<f32> = (0..channels).map(|c| c as f32 * 0.1 - 0.2).collect();
+    norm.gamma = Param::from_tensor(Tensor::from_data(
+        TensorData::new(gamma, [channels]),
+        &device,
+    ));
+    norm.beta = Param::from_tensor(Tensor::from_data(
+        TensorData::new(beta, [channels]),
+        &device,
+    ));
+    let input = Tensor::<4>::from_data(x.clone(), &device).require_grad();
+    let y = facegan_model::kernels::batch_norm(&norm, input.clone());
+    let mix = Tensor::<4>::from_data(mix.clone(), &device);
+    let grads = (y.clone() * mix).sum().backward();
+    let grad_of = |t: Tensor<1>| t.grad(&grads).expect("tracked").into_data();
+    let out = [
+        y.without_autodiff().into_data(),
+        input.grad(&grads).expect("tracked").into_data(),
+        grad_of(norm.gamma.val()),
+        grad_of(norm.beta.val()),
+        norm.running_mean.value_sync().into_data(),
+        norm.running_var.value_sync().into_data(),
+    ];
+    use_fast_kernels(true);
+    out
+}
+
+#[test]
+fn batch_norm_matches_burn_in_value_gradients_and_running_statistics() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for (i, shape) in [[5, 3, 4, 6], [64, 8, 4, 4], [3, 4, 2, 1]]
+        .into_iter()
+        .enumerate()
+    {
+        let count: usize = shape.iter().product();
+        // An offset and a spread per channel, as activations have.
+        let x: Vec<f32> = (0..count)
+            .map(|j| 3.0 + (j as f32 * 0.7).sin() * (1.0 + (j / 7 % 5) as f32))
+            .collect();
+        let mix: Vec<f32> = (0..count).map(|j| (j as f32 * 0.13).cos()).collect();
+        let (x, mix) = (TensorData::new(x, shape), TensorData::new(mix, shape));
+        let ours = batch_norm_run(true, &x, &mix);
+        let reference = batch_norm_run(false, &x, &mix);
+        let names = [
+            "output",
+            "input grad",
+            "gamma grad",
+            "beta grad",
+            "running mean",
+            "running var",
+        ];
+        for ((name, a), b) in names.iter().zip(ours).zip(reference) {
+            let (a, b) = (
+                a.try_into_vec::<f32>().expect("f32"),
+                b.try_into_vec::<f32>().expect("f32"),
+            );
+            let scale = b.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+            let gap = a
+                .iter()
+                .zip(&b)
+                .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()))
+                / scale;
+            println!("batch norm #{i} {name}: {gap:.1e} (first value {})", b[0]);
+            assert!(gap < 1e-4, "batch norm #{i} {name}: relative gap {gap}");
+        }
+    }
+}
+
+#[test]
+fn batch_norm_matches_burn_in_inference() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let device = Device::flex();
+    let channels = 6;
+    let mut norm = burn::nn::BatchNormConfig::new(channels).init(&device);
+    let per_channel = |f: fn(f32) -> f32| {
+        let values: Vec<f32> = (0..channels).map(|c| f(c as f32)).collect();
+        Tensor::<1>::from_data(TensorData::new(values, [channels]), &device)
+    };
+    norm.gamma = Param::from_tensor(per_channel(|c| 0.5 + 0.3 * c));
+    norm.beta = Param::from_tensor(per_channel(|c| 0.1 * c - 0.2));
+    norm.running_mean = burn::module::RunningState::new(per_channel(|c| c - 2.0));
+    norm.running_var = burn::module::RunningState::new(per_channel(|c| 0.5 + c));
+    let x = random([3, channels, 5, 4], 400);
+    use_fast_kernels(true);
+    let ours = facegan_model::kernels::batch_norm(&norm, x.clone());
+    use_fast_kernels(false);
+    let reference = facegan_model::kernels::batch_norm(&norm, x);
+    use_fast_kernels(true);
+    let gap = relative_gap(ours, reference);
+    println!("batch norm, inference: {gap:.1e}");
+    assert!(gap < 1e-5, "{gap}");
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 
 use burn::tensor::Device;
 use common::{shapes_folder, tiny_config};
-use facegan_model::conv::use_fast_convolutions;
+use facegan_model::kernels::use_fast_kernels;
 use facegan_trainer::dcgan::{DcganLosses, train};
 use facegan_trainer::run::{LOG_FILE, LoggedStep, read_log};
 
@@ -21,7 +21,7 @@ fn first_steps_lose_the_same_with_either_convolution() {
         let mut config = tiny_config(&data, 1, 16);
         config.model = config.model.with_image_size(size);
         let losses = |fast: bool, name: &str| -> Vec<LoggedStep<DcganLosses>> {
-            use_fast_convolutions(fast);
+            use_fast_kernels(fast);
             let run = dir.path().join(format!("{name}_{size}"));
             train(&config, &run, &Device::flex(), &AtomicBool::new(false)).unwrap();
             read_log(&run.join(LOG_FILE)).unwrap()

@@ -9,6 +9,7 @@
 //! one `float_matmul` with the whole batch along the matrices' long side; wider forwards and
 //! data gradients stay with flex's per-image kernels, which keep one image in cache.
 
+use burn::backend::AutodiffBackend;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -20,6 +21,7 @@ use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::tensor::{Shape, TensorData};
 
 use super::activation::leaky_relu_grad;
+use super::batch_norm;
 use super::patches::Patches;
 use super::products::{patch_product, scatter_product, weight_product};
 
@@ -34,7 +36,7 @@ pub struct ConvSpec {
 }
 
 #[backend_extension(Flex, Autodiff)]
-pub trait FastConv: Backend {
+pub trait FastKernels: Backend {
     /// `[n, c_in, h, w]` with weight `[c_out, c_in, k, k]` -> `[n, c_out, h', w']`
     fn fast_conv2d(
         x: FloatTensor<Self>,
@@ -50,9 +52,50 @@ pub trait FastConv: Backend {
     /// `x` where `x >= 0`, `slope * x` elsewhere. Burn's autodiff runs LeakyReLU as three
     /// tensor ops forward and more backward; this is one pass each way.
     fn fast_leaky_relu(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self>;
+    /// Per-channel mean and biased variance of `[n, c, h, w]` over the batch and the plane:
+    /// `[2, c]`, never tracked.
+    fn fast_batch_statistics(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// BatchNorm of `x` `[n, c, h, w]` with `stats`, its own batch statistics (from
+    /// `fast_batch_statistics`): the backward treats them as functions of `x`, as training-mode
+    /// BatchNorm does.
+    fn fast_batch_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        stats: FloatTensor<Self>,
+        epsilon: f32,
+    ) -> FloatTensor<Self>;
 }
 
-impl FastConv for Flex {
+impl FastKernels for Flex {
+    fn fast_batch_statistics(x: FlexTensor) -> FlexTensor {
+        let layout = planes(&x);
+        tensor(
+            batch_norm::statistics(&values(&x), layout),
+            [2, layout.channels],
+        )
+    }
+
+    fn fast_batch_norm(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        stats: FlexTensor,
+        epsilon: f32,
+    ) -> FlexTensor {
+        let layout = planes(&x);
+        let shape = x.layout().shape().clone();
+        let values = batch_norm::normalize(
+            &values(&x),
+            layout,
+            &values(&gamma),
+            &values(&beta),
+            &values(&stats),
+            epsilon,
+        );
+        tensor(values, shape)
+    }
+
     fn fast_leaky_relu(x: FlexTensor, slope: f32) -> FlexTensor {
         Flex::leaky_relu(x, slope.into())
     }
@@ -66,7 +109,45 @@ impl FastConv for Flex {
     }
 }
 
-impl<C: CheckpointStrategy> FastConv for Autodiff<Flex, C> {
+impl<C: CheckpointStrategy> FastKernels for Autodiff<Flex, C> {
+    fn fast_batch_statistics(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        <Self as AutodiffBackend>::from_inner(Flex::fast_batch_statistics(x.into_primitive()))
+    }
+
+    fn fast_batch_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        stats: FloatTensor<Self>,
+        epsilon: f32,
+    ) -> FloatTensor<Self> {
+        let stats = stats.into_primitive();
+        match BatchNormBackward
+            .prepare::<C>([x.node(), gamma.node(), beta.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (x, gamma) = (x.into_primitive(), gamma.into_primitive());
+                let output = Flex::fast_batch_norm(
+                    x.clone(),
+                    gamma.clone(),
+                    beta.into_primitive(),
+                    stats.clone(),
+                    epsilon,
+                );
+                prep.finish((x, gamma, stats, epsilon), output)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(Flex::fast_batch_norm(
+                x.into_primitive(),
+                gamma.into_primitive(),
+                beta.into_primitive(),
+                stats,
+                epsilon,
+            )),
+        }
+    }
+
     fn fast_leaky_relu(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {
         // Marked compute-bound so the input is kept as state: a memory-bound op would need a
         // recomputation step for Burn's gradient checkpointing, which facegan does not use.
@@ -193,6 +274,54 @@ impl Backward<Flex, 1> for LeakyReluBackward {
         let shape = x.layout().shape().clone();
         let values = leaky_relu_grad(&values(&x), &values(&grad), slope);
         grads.register::<Flex>(node.id, tensor(values, shape));
+    }
+}
+
+/// Training-mode BatchNorm's backward step: gradients of the input, gamma and beta.
+#[derive(Debug)]
+struct BatchNormBackward;
+
+impl Backward<Flex, 3> for BatchNormBackward {
+    type State = (FlexTensor, FlexTensor, FlexTensor, f32);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 3>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let [x_node, gamma_node, beta_node] = ops.parents;
+        let grad = grads.consume::<Flex>(&ops.node);
+        let (x, gamma, stats, epsilon) = ops.state;
+        let layout = planes(&x);
+        let (x_grad, gamma_grad, beta_grad) = batch_norm::normalize_grad(
+            &values(&x),
+            &values(&grad),
+            layout,
+            &values(&gamma),
+            &values(&stats),
+            epsilon,
+        );
+        let shape = x.layout().shape().clone();
+        if let Some(node) = x_node {
+            grads.register::<Flex>(node.id, tensor(x_grad, shape));
+        }
+        if let Some(node) = gamma_node {
+            grads.register::<Flex>(node.id, tensor(gamma_grad, [layout.channels]));
+        }
+        if let Some(node) = beta_node {
+            grads.register::<Flex>(node.id, tensor(beta_grad, [layout.channels]));
+        }
+    }
+}
+
+/// The NCHW layout of `x`.
+fn planes(x: &FlexTensor) -> batch_norm::Planes {
+    let [n, c, h, w] = dims4(x);
+    batch_norm::Planes {
+        batch: n,
+        channels: c,
+        plane: h * w,
     }
 }
 
@@ -386,7 +515,7 @@ fn input_side(grad: &FlexTensor, weight: &FlexTensor, spec: ConvSpec) -> (usize,
 /// extension is registered; on any other device it would panic.
 fn on_flex(x: &burn::tensor::Tensor<4>) -> bool {
     let device = x.device().without_autodiff();
-    super::fast_convolutions()
+    super::fast_kernels()
         && x.dtype() == burn::tensor::DType::F32
         && matches!(device.as_dispatch(), burn::backend::DispatchDevice::Flex(_))
 }
@@ -430,7 +559,7 @@ pub(super) fn conv2d_tensor(
     spec: ConvSpec,
 ) -> burn::tensor::Tensor<4> {
     use burn::backend::Dispatch;
-    burn::tensor::Tensor::from_dispatch(<Dispatch as FastConv>::fast_conv2d(
+    burn::tensor::Tensor::from_dispatch(<Dispatch as FastKernels>::fast_conv2d(
         x.into_dispatch(),
         weight.into_dispatch(),
         spec,
@@ -443,7 +572,7 @@ pub(super) fn conv_transpose2d_tensor(
     spec: ConvSpec,
 ) -> burn::tensor::Tensor<4> {
     use burn::backend::Dispatch;
-    burn::tensor::Tensor::from_dispatch(<Dispatch as FastConv>::fast_conv_transpose2d(
+    burn::tensor::Tensor::from_dispatch(<Dispatch as FastKernels>::fast_conv_transpose2d(
         x.into_dispatch(),
         weight.into_dispatch(),
         spec,
@@ -455,7 +584,7 @@ pub(super) fn leaky_relu_tensor<const D: usize>(
     slope: f32,
 ) -> burn::tensor::Tensor<D> {
     use burn::backend::Dispatch;
-    burn::tensor::Tensor::from_dispatch(<Dispatch as FastConv>::fast_leaky_relu(
+    burn::tensor::Tensor::from_dispatch(<Dispatch as FastKernels>::fast_leaky_relu(
         x.into_dispatch(),
         slope,
     ))
@@ -464,7 +593,65 @@ pub(super) fn leaky_relu_tensor<const D: usize>(
 /// Whether `x` is an f32 tensor on the flex CPU backend, where facegan's kernels run.
 pub(super) fn on_flex_any<const D: usize>(x: &burn::tensor::Tensor<D>) -> bool {
     let device = x.device().without_autodiff();
-    super::fast_convolutions()
+    super::fast_kernels()
         && x.dtype() == burn::tensor::DType::F32
         && matches!(device.as_dispatch(), burn::backend::DispatchDevice::Flex(_))
+}
+
+/// Training-mode BatchNorm of `x` on flex: Burn's semantics (batch statistics, biased variance
+/// for both the normalisation and the running variance, `momentum` weighting the new batch),
+/// in facegan's kernels.
+pub(super) fn batch_norm_train(
+    norm: &burn::nn::BatchNorm,
+    x: burn::tensor::Tensor<4>,
+) -> burn::tensor::Tensor<4> {
+    use burn::backend::Dispatch;
+    use burn::tensor::Tensor;
+    let stats = Tensor::<2>::from_dispatch(<Dispatch as FastKernels>::fast_batch_statistics(
+        x.clone().into_dispatch(),
+    ));
+    let output = Tensor::<4>::from_dispatch(<Dispatch as FastKernels>::fast_batch_norm(
+        x.into_dispatch(),
+        norm.gamma.val().into_dispatch(),
+        norm.beta.val().into_dispatch(),
+        stats.clone().into_dispatch(),
+        norm.epsilon as f32,
+    ));
+    let [mean, variance] = [0, 1].map(|row| stats.clone().narrow(0, row, 1).flatten::<1>(0, 1));
+    let momentum = norm.momentum;
+    for (state, batch) in [(&norm.running_mean, mean), (&norm.running_var, variance)] {
+        let running = state.value_sync().to_device(&batch.device());
+        state.update(
+            running
+                .mul_scalar(1.0 - momentum)
+                .add(batch.mul_scalar(momentum))
+                .detach(),
+        );
+    }
+    output
+}
+
+/// Inference-mode BatchNorm of `x` (a tensor without autodiff) on flex: the running statistics
+/// in one pass, where Burn's default makes five.
+pub(super) fn batch_norm_inference(
+    norm: &burn::nn::BatchNorm,
+    x: burn::tensor::Tensor<4>,
+) -> burn::tensor::Tensor<4> {
+    use burn::backend::Dispatch;
+    use burn::tensor::Tensor;
+    let device = x.device();
+    let stats = Tensor::cat(
+        vec![
+            norm.running_mean.value().to_device(&device),
+            norm.running_var.value().to_device(&device),
+        ],
+        0,
+    );
+    Tensor::<4>::from_dispatch(<Dispatch as FastKernels>::fast_batch_norm(
+        x.into_dispatch(),
+        norm.gamma.val().into_dispatch(),
+        norm.beta.val().into_dispatch(),
+        stats.into_dispatch(),
+        norm.epsilon as f32,
+    ))
 }

@@ -1,0 +1,141 @@
+//! Training-mode BatchNorm on NCHW slices, for the flex backward step in `flex.rs`. Burn's
+//! default runs it as a dozen tensor ops, each a pass over the activations plus the transposes
+//! `swap_dims` forces; here the statistics are one read, the normalisation one read and write,
+//! the backward two reads and a write.
+
+use rayon::prelude::*;
+
+/// How an NCHW tensor is laid out: `batch` images of `channels` planes of `plane` values.
+#[derive(Debug, Clone, Copy)]
+pub struct Planes {
+    pub batch: usize,
+    pub channels: usize,
+    pub plane: usize,
+}
+
+/// Values a parallel task should at least cover: below that rayon's overhead shows (a
+/// generator at batch 1 has 512 planes of 16 values).
+const TASK: usize = 1 << 14;
+
+impl Planes {
+    fn count(&self) -> f64 {
+        (self.batch * self.plane) as f64
+    }
+
+    /// Planes (or channels) a task should at least take.
+    fn min_planes(&self, plane: usize) -> usize {
+        (TASK / plane.max(1)).max(1)
+    }
+
+    /// Channel `c`'s planes, one per image.
+    fn of<'a>(&self, values: &'a [f32], c: usize) -> impl Iterator<Item = &'a [f32]> {
+        let (plane, channels) = (self.plane, self.channels);
+        (0..self.batch).map(move |n| &values[(n * channels + c) * plane..][..plane])
+    }
+}
+
+/// Each channel's mean and biased variance over the batch and the plane (sums in f64, so the
+/// statistics of 100,000 values keep f32 precision), as `[means..., variances...]`.
+pub fn statistics(x: &[f32], layout: Planes) -> Vec<f32> {
+    let (means, variances): (Vec<f32>, Vec<f32>) = (0..layout.channels)
+        .into_par_iter()
+        .with_min_len(layout.min_planes(layout.batch * layout.plane))
+        .map(|c| {
+            let sum: f64 = layout
+                .of(x, c)
+                .map(|plane| plane.iter().map(|&v| v as f64).sum::<f64>())
+                .sum();
+            let mean = sum / layout.count();
+            let squares: f64 = layout
+                .of(x, c)
+                .map(|plane| {
+                    plane
+                        .iter()
+                        .map(|&v| (v as f64 - mean).powi(2))
+                        .sum::<f64>()
+                })
+                .sum();
+            (mean as f32, (squares / layout.count()) as f32)
+        })
+        .unzip();
+    [means, variances].concat()
+}
+
+/// `(x - mean) / sqrt(var + epsilon) * gamma + beta`, channel by channel.
+pub fn normalize(
+    x: &[f32],
+    layout: Planes,
+    gamma: &[f32],
+    beta: &[f32],
+    stats: &[f32],
+    epsilon: f32,
+) -> Vec<f32> {
+    let (means, variances) = stats.split_at(layout.channels);
+    let mut out = vec![0.0; x.len()];
+    out.par_chunks_mut(layout.plane)
+        .zip(x.par_chunks(layout.plane))
+        .enumerate()
+        .with_min_len(layout.min_planes(layout.plane))
+        .for_each(|(index, (out, x))| {
+            let c = index % layout.channels;
+            let scale = gamma[c] / (variances[c] + epsilon).sqrt();
+            let shift = beta[c] - means[c] * scale;
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = v * scale + shift;
+            }
+        });
+    out
+}
+
+/// Gradients of [`normalize`] with batch statistics (the statistics depend on `x` too) with
+/// respect to `x`, `gamma` and `beta`, given the output's gradient.
+pub fn normalize_grad(
+    x: &[f32],
+    grad: &[f32],
+    layout: Planes,
+    gamma: &[f32],
+    stats: &[f32],
+    epsilon: f32,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let (means, variances) = stats.split_at(layout.channels);
+    let inv_std: Vec<f32> = variances
+        .iter()
+        .map(|&v| 1.0 / (v + epsilon).sqrt())
+        .collect();
+    // Per channel: the sum of the gradient (beta's gradient) and of the gradient times the
+    // normalised input (gamma's gradient).
+    let (beta_grad, gamma_grad): (Vec<f32>, Vec<f32>) = (0..layout.channels)
+        .into_par_iter()
+        .with_min_len(layout.min_planes(layout.batch * layout.plane))
+        .map(|c| {
+            let (mut sum, mut dot) = (0.0f64, 0.0f64);
+            for (x, g) in layout.of(x, c).zip(layout.of(grad, c)) {
+                for (&v, &g) in x.iter().zip(g) {
+                    sum += g as f64;
+                    dot += g as f64 * (v - means[c]) as f64;
+                }
+            }
+            (sum as f32, (dot * inv_std[c] as f64) as f32)
+        })
+        .unzip();
+    let count = layout.count() as f32;
+    let mut x_grad = vec![0.0; x.len()];
+    x_grad
+        .par_chunks_mut(layout.plane)
+        .zip(
+            x.par_chunks(layout.plane)
+                .zip(grad.par_chunks(layout.plane)),
+        )
+        .enumerate()
+        .for_each(|(index, (out, (x, g)))| {
+            let c = index % layout.channels;
+            // dx = gamma / std * (g - mean(g) - xhat * mean(g * xhat))
+            let scale = gamma[c] * inv_std[c];
+            let mean_grad = beta_grad[c] / count;
+            let projection = gamma_grad[c] / count * inv_std[c];
+            for ((o, &v), &g) in out.iter_mut().zip(x).zip(g) {
+                *o = scale * (g - mean_grad - (v - means[c]) * projection);
+            }
+        });
+    (x_grad, gamma_grad, beta_grad)
+}
