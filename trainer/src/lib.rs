@@ -5,6 +5,7 @@
 
 pub mod adversarial;
 pub mod atomic_file;
+pub mod augment;
 pub mod backend;
 pub mod bench;
 pub mod cli;

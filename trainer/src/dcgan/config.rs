@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::labels::LabelSmoothing;
 use crate::adversarial::OptimizerOptions;
+use crate::augment::Policy;
 use crate::run::RunOptions;
 
 /// How the discriminator's targets are made (see `facegan train --help`).
@@ -67,6 +68,9 @@ pub struct TrainConfig {
     /// Exported generator the run started from instead of random weights (`--init-generator`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_generator: Option<PathBuf>,
+    /// DiffAugment policies applied to every image D sees (`--augment`; none by default).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub augment: Vec<Policy>,
 }
 
 /// The DCGAN's own flags of `facegan train`.
@@ -120,6 +124,11 @@ pub struct DcganFlags {
     /// Only read when the run starts; a resumed run continues from its checkpoint.
     #[arg(long, value_name = "FILE")]
     pub init_generator: Option<PathBuf>,
+    /// DiffAugment: random differentiable changes applied to real and generated images alike
+    /// every time the discriminator sees them, comma-separated (for example
+    /// color,translation,cutout). Lets a GAN learn from a few thousand images.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub augment: Vec<Policy>,
 }
 
 impl TrainConfig {
@@ -135,6 +144,7 @@ impl TrainConfig {
             generator_steps: default_generator_steps(),
             ema_decay: default_ema_decay(),
             init_generator: None,
+            augment: Vec::new(),
         }
     }
 
@@ -175,6 +185,7 @@ impl TrainConfig {
             generator_steps: flags.generator_steps,
             ema_decay: flags.ema_decay,
             init_generator: flags.init_generator.clone(),
+            augment: flags.augment.clone(),
         };
         config.validate()?;
         Ok(config)

@@ -25,6 +25,7 @@ pub use diversity::{COLLAPSE_RATIO, DIVERSITY_FILE, mean_pairwise_distance};
 pub use labels::{LabelPolicy, LabelSmoothing};
 
 use crate::adversarial::{bce_with_logits, read_scalars, scoring_copy};
+use crate::augment::augment;
 use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
 use crate::run::{
     Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
@@ -274,8 +275,12 @@ impl Dcgan {
         // Discriminator: real images towards "real", detached fakes towards "fake".
         let z = noise(rng, n, latent, device);
         let fake = self.generator.forward(z);
-        let real_logits = self.discriminator.forward(real);
-        let fake_logits = self.discriminator.forward(fake.clone().detach());
+        let real_logits = self
+            .discriminator
+            .forward(augment(real, &config.augment, rng));
+        let fake_logits =
+            self.discriminator
+                .forward(augment(fake.clone().detach(), &config.augment, rng));
         let real_targets = self.labels.discriminator_targets(rng, n, true, epoch);
         let fake_targets = self.labels.discriminator_targets(rng, n, false, epoch);
         let mut d_loss = bce_with_logits(real_logits.clone(), vector(real_targets, device))
@@ -302,7 +307,7 @@ impl Dcgan {
                 Some(first) => first,
                 None => self.generator.forward(noise(rng, n, latent, device)),
             };
-            let logits = scorer.forward(images);
+            let logits = scorer.forward(augment(images, &config.augment, rng));
             let targets = Tensor::full([n], self.labels.generator_target(), device);
             let g_loss = bce_with_logits(logits, targets);
             g_loss_value = Some(g_loss.clone().detach());
