@@ -76,6 +76,22 @@ fn channels_major(maps: &[f32], channels: usize, positions: usize, out: &mut [f3
     }
 }
 
+/// `maps` (`[images, channels, positions]`) as a `[channels, images x positions]` matrix: the
+/// maps themselves for one image, else gathered into `staging` (as long as `maps`).
+fn maps_matrix<'a>(
+    maps: &'a [f32],
+    channels: usize,
+    positions: usize,
+    staging: &'a mut [f32],
+) -> Matrix<'a> {
+    let columns = maps.len() / channels.max(1);
+    if maps.len() == channels * positions {
+        return Matrix::row_major(maps, channels, columns);
+    }
+    channels_major(maps, channels, positions, staging);
+    Matrix::row_major(staging, channels, columns)
+}
+
 /// `[channels, images x positions]` -> `[images, channels, positions]`, into `out`.
 fn images_major(matrix: &[f32], channels: usize, positions: usize, out: &mut [f32]) {
     let images = out.len() / (channels * positions);
@@ -141,14 +157,8 @@ pub fn scatter_product(maps: &[f32], map_channels: usize, weight: &[f32], p: &Pa
             with_scratch(
                 patches.rows() * patches.columns(),
                 staging,
-                |columns, gathered| {
-                    let maps = if patches.batch == 1 {
-                        maps
-                    } else {
-                        channels_major(maps, map_channels, positions, gathered);
-                        gathered
-                    };
-                    let maps = Matrix::row_major(maps, map_channels, patches.columns());
+                |columns, staging| {
+                    let maps = maps_matrix(maps, map_channels, positions, staging);
                     multiply(columns, weight, maps, false);
                     col2im_add(columns, &patches, out);
                 },
@@ -178,16 +188,10 @@ pub fn weight_product(maps: &[f32], map_channels: usize, images: &[f32], p: &Pat
                 with_scratch(
                     patches.rows() * patches.columns(),
                     staging,
-                    |columns, gathered| {
+                    |columns, staging| {
                         im2col_into(images, &patches, columns);
                         let columns = Matrix::row_major(columns, patches.rows(), patches.columns());
-                        let maps = if patches.batch == 1 {
-                            maps
-                        } else {
-                            channels_major(maps, map_channels, positions, gathered);
-                            gathered
-                        };
-                        let maps = Matrix::row_major(maps, map_channels, patches.columns());
+                        let maps = maps_matrix(maps, map_channels, positions, staging);
                         multiply(&mut sum, maps, columns.transposed(), true);
                     },
                 );
