@@ -371,7 +371,7 @@ fn docs_cli_md_is_the_help_of_every_command() {
     let mut text = String::from(
         "# `facegan` command line\n\nGenerated from `facegan --help` by the test \
          `docs_cli_md_is_the_help_of_every_command` (`trainer/tests/cli.rs`); refresh it with \
-         `FACEGAN_UPDATE_DOCS=1 cargo test --release -p facegan-trainer --test cli docs_cli`.\n\n",
+         `FACEGAN_UPDATE_DOCS=1 cargo test --release --workspace --test cli docs_cli`.\n\n",
     );
     text.push_str(&format!("```text\n{}```\n", help(&[])));
     for command in [
