@@ -7,13 +7,21 @@ use std::path::Path;
 
 use anyhow::Context;
 
+/// The ending of a file being written: `.NAME.XXXXXX.partial` beside `NAME`. A process killed
+/// mid-write leaves one behind; [`remove_leftovers`] clears them when a run starts.
+const PARTIAL: &str = ".partial";
+
 /// Writes `bytes` to `path` atomically (through `tempfile`'s persist); errors name the file.
 pub fn write_atomically(path: &Path, bytes: impl AsRef<[u8]>) -> anyhow::Result<()> {
     let folder = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut file = tempfile::NamedTempFile::new_in(folder)
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(PARTIAL)
+        .tempfile_in(folder)
         .with_context(|| format!("cannot write beside {}", path.display()))?;
     file.write_all(bytes.as_ref())
         .and_then(|()| file.as_file().sync_all())
@@ -21,4 +29,53 @@ pub fn write_atomically(path: &Path, bytes: impl AsRef<[u8]>) -> anyhow::Result<
     file.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// Removes the half-written files an interrupted [`write_atomically`] left in `folder` (never
+/// a finished file: those are renamed to their final names). Returns how many it removed.
+pub fn remove_leftovers(folder: &Path) -> anyhow::Result<usize> {
+    let mut removed = 0;
+    let entries =
+        std::fs::read_dir(folder).with_context(|| format!("cannot read {}", folder.display()))?;
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("cannot read {}", folder.display()))?
+            .path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with('.') && name.ends_with(PARTIAL) && path.is_file() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftovers_of_interrupted_writes_are_removed_and_finished_files_kept() {
+        let folder = tempfile::tempdir().expect("temp dir");
+        write_atomically(&folder.path().join("checkpoint.fgc"), b"whole").expect("write");
+        // What a write killed before its rename leaves behind, and files that only look alike.
+        std::fs::write(
+            folder.path().join(".checkpoint.fgc.a1B2c3.partial"),
+            b"half",
+        )
+        .unwrap();
+        std::fs::write(folder.path().join("notes.partial"), b"mine").unwrap();
+        assert_eq!(remove_leftovers(folder.path()).expect("clean"), 1);
+        let mut names: Vec<String> = std::fs::read_dir(folder.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["checkpoint.fgc", "notes.partial"]);
+        assert_eq!(
+            std::fs::read(folder.path().join("checkpoint.fgc")).unwrap(),
+            b"whole"
+        );
+    }
 }

@@ -101,6 +101,17 @@ fn a_run_killed_at_random_moments_ends_like_an_uninterrupted_one() {
 
     let saved = checkpoint::load(&run.join(checkpoint::FILE)).unwrap();
     assert_eq!(saved.meta.step, STEPS);
+    // Writes cut short by a kill left `.NAME.XXXXXX.partial` files; each start clears them.
+    let leftovers: Vec<_> = walkdir::WalkDir::new(&run)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".partial"))
+        .map(|entry| entry.path().to_owned())
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "half-written files left: {leftovers:?}"
+    );
     let (a, b) = (log_of(&straight), log_of(&run));
     assert_eq!(
         b.iter().map(|row| row.step).collect::<Vec<_>>(),

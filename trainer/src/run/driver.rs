@@ -12,9 +12,9 @@ use serde::de::DeserializeOwned;
 
 use super::checkpoint::{self, Checkpoint, RunState};
 use super::log::{LOG_FILE, Position, StepLog};
-use super::samples::{write_epoch_samples, write_snapshot};
+use super::samples::{SNAPSHOT_DIR, write_epoch_samples, write_snapshot};
 use super::{Batch, RunConfig, Trainable};
-use crate::atomic_file::write_atomically;
+use crate::atomic_file::{remove_leftovers, write_atomically};
 
 /// How a call to [`train`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +46,19 @@ pub fn train<M: Trainable>(
     options.validate()?;
     std::fs::create_dir_all(run_dir)
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
+    // Half-written files of an interrupted run (a checkpoint can be tens of MB each).
+    let mut leftovers = remove_leftovers(run_dir)?;
+    for sub in ["samples", SNAPSHOT_DIR] {
+        if run_dir.join(sub).is_dir() {
+            leftovers += remove_leftovers(&run_dir.join(sub))?;
+        }
+    }
+    if leftovers > 0 {
+        log::info!(
+            "removed {leftovers} half-written file(s) an interrupted run left in {}",
+            run_dir.display()
+        );
+    }
     let data = config.load_data()?;
     let items = M::Config::data_len(&data);
     ensure!(
