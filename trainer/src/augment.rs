@@ -43,6 +43,11 @@ fn per_image(rng: &mut SplitMix64, n: usize, low: f64, high: f64, device: &Devic
     Tensor::from_data(TensorData::new(values, [n, 1, 1, 1]), device)
 }
 
+/// `ratio` of an image side, in whole pixels.
+fn part_of(side: usize, ratio: f64) -> usize {
+    (side as f64 * ratio).round() as usize
+}
+
 fn color(x: Tensor<4>, rng: &mut SplitMix64) -> Tensor<4> {
     let [n, _, _, _] = x.dims();
     let device = x.device();
@@ -55,10 +60,7 @@ fn color(x: Tensor<4>, rng: &mut SplitMix64) -> Tensor<4> {
 
 fn translation(x: Tensor<4>, rng: &mut SplitMix64, ratio: f64) -> Tensor<4> {
     let [n, _, h, w] = x.dims();
-    let (reach_y, reach_x) = (
-        (h as f64 * ratio).round() as usize,
-        (w as f64 * ratio).round() as usize,
-    );
+    let [reach_y, reach_x] = [h, w].map(|side| part_of(side, ratio));
     if reach_y == 0 && reach_x == 0 {
         return x;
     }
@@ -78,10 +80,7 @@ fn translation(x: Tensor<4>, rng: &mut SplitMix64, ratio: f64) -> Tensor<4> {
 
 fn cutout(x: Tensor<4>, rng: &mut SplitMix64, ratio: f64) -> Tensor<4> {
     let [n, _, h, w] = x.dims();
-    let (side_y, side_x) = (
-        (h as f64 * ratio).round() as usize,
-        (w as f64 * ratio).round() as usize,
-    );
+    let [side_y, side_x] = [h, w].map(|side| part_of(side, ratio));
     let mut mask = vec![1.0f32; n * h * w];
     for image in mask.chunks_exact_mut(h * w) {
         // The square's centre anywhere in the image: up to half of it may fall outside.

@@ -1,13 +1,9 @@
-//! Convolutions on Burn's flex CPU backend, registered through Burn's backend extension
-//! mechanism: a forward for plain flex tensors and, for training, a forward with a
-//! hand-written backward. Burn's generic backward runs each weight gradient as a convolution
-//! over the batch, which flex maps onto thousands of very narrow matrix products; and flex's
-//! own forward multiplies per image, a few pixels wide on small maps.
-//!
-//! Here the weight gradients, and every product whose grid is narrow (under 64 positions an
-//! image: the generator's first stages, the discriminator's last), are `im2col`/`col2im` plus
-//! one `float_matmul` with the whole batch along the matrices' long side; wider forwards and
-//! data gradients stay with flex's per-image kernels, which keep one image in cache.
+//! facegan's kernels on Burn's flex CPU backend, registered through Burn's backend extension
+//! mechanism: each op has a forward for plain flex tensors and, for training, a forward with a
+//! hand-written backward step. Convolutions and their gradients are the three products of
+//! `products.rs` (Burn's generic backward ran each weight gradient as thousands of very narrow
+//! products); LeakyReLU and BatchNorm are one pass each way (Burn's autodiff composes them from
+//! many tensor ops). A batch of one image keeps flex's forward, which spreads it over the cores.
 
 use burn::backend::AutodiffBackend;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -512,15 +508,15 @@ fn input_side(grad: &FlexTensor, weight: &FlexTensor, spec: ConvSpec) -> (usize,
 }
 
 /// Whether `x` is an f32 tensor on the flex CPU backend (with or without autodiff), where the
-/// extension is registered; on any other device it would panic.
-fn on_flex(x: &burn::tensor::Tensor<4>) -> bool {
+/// extension is registered (on any other device it would panic), with facegan's kernels on.
+pub(super) fn on_flex<const D: usize>(x: &burn::tensor::Tensor<D>) -> bool {
     let device = x.device().without_autodiff();
     super::fast_kernels()
         && x.dtype() == burn::tensor::DType::F32
         && matches!(device.as_dispatch(), burn::backend::DispatchDevice::Flex(_))
 }
 
-/// The settings of `conv` when the whole-batch kernels can run it on `x`.
+/// The settings of `conv` when facegan's kernels can run it on `x`.
 pub(super) fn conv2d_spec(
     conv: &burn::nn::conv::Conv2d,
     x: &burn::tensor::Tensor<4>,
@@ -540,7 +536,7 @@ pub(super) fn conv2d_spec(
     })
 }
 
-/// The settings of `conv` when the whole-batch kernels can run it on `x`.
+/// The settings of `conv` when facegan's kernels can run it on `x`.
 pub(super) fn conv_transpose2d_spec(
     conv: &burn::nn::conv::ConvTranspose2d,
     x: &burn::tensor::Tensor<4>,
@@ -588,14 +584,6 @@ pub(super) fn leaky_relu_tensor<const D: usize>(
         x.into_dispatch(),
         slope,
     ))
-}
-
-/// Whether `x` is an f32 tensor on the flex CPU backend, where facegan's kernels run.
-pub(super) fn on_flex_any<const D: usize>(x: &burn::tensor::Tensor<D>) -> bool {
-    let device = x.device().without_autodiff();
-    super::fast_kernels()
-        && x.dtype() == burn::tensor::DType::F32
-        && matches!(device.as_dispatch(), burn::backend::DispatchDevice::Flex(_))
 }
 
 /// Training-mode BatchNorm of `x` on flex: Burn's semantics (batch statistics, biased variance

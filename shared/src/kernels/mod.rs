@@ -64,7 +64,7 @@ pub fn conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
 /// it from three tensor ops).
 pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
     #[cfg(feature = "cpu-kernels")]
-    if flex::on_flex_any(&x) {
+    if flex::on_flex(&x) {
         return flex::leaky_relu_tensor(x, slope as f32);
     }
     burn::tensor::activation::leaky_relu(x, slope)
@@ -75,7 +75,7 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
 /// anywhere else Burn's own.
 pub fn batch_norm(norm: &burn::nn::BatchNorm, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "cpu-kernels")]
-    if flex::on_flex_any(&x) {
+    if flex::on_flex(&x) {
         match (x.device().is_autodiff(), norm.training.is_enabled()) {
             (true, true) => return flex::batch_norm_train(norm, x),
             (false, _) => return flex::batch_norm_inference(norm, x),

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use super::checkpoint::{self, Checkpoint, RunState};
 use super::log::{LOG_FILE, Position, StepLog};
-use super::samples::{SNAPSHOT_DIR, write_epoch_samples, write_snapshot};
+use super::samples::{SAMPLES_DIR, SNAPSHOT_DIR, write_epoch_samples, write_snapshot};
 use super::{Batch, RunConfig, Trainable};
 use crate::atomic_file::{remove_leftovers, write_atomically};
 
@@ -48,7 +48,7 @@ pub fn train<M: Trainable>(
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
     // Half-written files of an interrupted run (a checkpoint can be tens of MB each).
     let mut leftovers = remove_leftovers(run_dir)?;
-    for sub in ["samples", SNAPSHOT_DIR] {
+    for sub in [SAMPLES_DIR, SNAPSHOT_DIR] {
         if run_dir.join(sub).is_dir() {
             leftovers += remove_leftovers(&run_dir.join(sub))?;
         }

@@ -9,6 +9,8 @@ use crate::atomic_file::write_atomically;
 use crate::render::{grid, save_png_atomically, write_gif};
 
 const PROGRESS_GIF: &str = "progress.gif";
+/// Folder of a run that holds the epochs' sample grids.
+pub const SAMPLES_DIR: &str = "samples";
 /// Folder of a run that holds the snapshots.
 pub const SNAPSHOT_DIR: &str = "snapshots";
 /// Largest side of a progress-GIF frame; bigger grids are halved to keep the GIF small.
@@ -32,7 +34,7 @@ pub fn write_epoch_samples(
     run_dir: &Path,
     epoch: usize,
 ) -> anyhow::Result<()> {
-    let folder = run_dir.join("samples");
+    let folder = run_dir.join(SAMPLES_DIR);
     std::fs::create_dir_all(&folder)?;
     let picture = grid(&samples.tiles, samples.size, samples.columns);
     save_png_atomically(&picture, &folder.join(format!("epoch_{epoch:03}.png")))?;
