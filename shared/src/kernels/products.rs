@@ -178,11 +178,19 @@ pub fn weight_product(maps: &[f32], map_channels: usize, images: &[f32], p: &Pat
         return vec![0.0; size];
     }
     let chunk = chunk_images(p.batch, positions);
-    maps.par_chunks(chunk * map_len)
-        .zip(images.par_chunks(chunk * image_len))
-        .fold(
-            || vec![0.0; size],
-            |mut sum, (maps, images)| {
+    let chunks: Vec<(&[f32], &[f32])> = maps
+        .chunks(chunk * map_len)
+        .zip(images.chunks(chunk * image_len))
+        .collect();
+    // A fixed split of the chunks into one run per thread, summed in order: the same sums in
+    // the same order every time. (Rayon's fold would group chunks as its threads happen to
+    // steal them, so the last bits of a gradient, and a resumed run, could differ.)
+    let per_run = chunks.len().div_ceil(rayon::current_num_threads().max(1));
+    let partial: Vec<Vec<f32>> = chunks
+        .par_chunks(per_run)
+        .map(|run| {
+            let mut sum = vec![0.0; size];
+            for (maps, images) in run {
                 let patches = with_batch(p, images.len() / image_len);
                 let staging = if patches.batch == 1 { 0 } else { maps.len() };
                 with_scratch(
@@ -195,12 +203,14 @@ pub fn weight_product(maps: &[f32], map_channels: usize, images: &[f32], p: &Pat
                         multiply(&mut sum, maps, columns.transposed(), true);
                     },
                 );
-                sum
-            },
-        )
-        .reduce_with(|mut a, b| {
-            a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-            a
+            }
+            sum
         })
-        .unwrap_or_else(|| vec![0.0; size])
+        .collect();
+    let mut runs = partial.into_iter();
+    let mut total = runs.next().unwrap_or_else(|| vec![0.0; size]);
+    for run in runs {
+        total.iter_mut().zip(run).for_each(|(a, b)| *a += b);
+    }
+    total
 }
