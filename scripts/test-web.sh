@@ -28,6 +28,18 @@ rm -rf "$native"
 "$facegan" generate --backend cpu --weights weights/anime-faces-64.fgw --seed 100 --count 16 \
   --out-dir "$native"
 
+section "a ResNet generator for the page (a few training steps on faces of the shipped one)"
+resnet=target/web-resnet
+rm -rf "$resnet"
+"$facegan" generate --backend cpu --weights weights/anime-faces-64.fgw --seed 0 --count 32 \
+  --out-dir "$resnet/faces"
+"$facegan" train --model resnet --backend cpu --data "$resnet/faces" --out "$resnet/run" \
+  --epochs 2 --batch-size 16
+"$facegan" export "$resnet/run" --out "$resnet/resnet.fgw" --precision int8
+"$facegan" generate --backend cpu --weights "$resnet/resnet.fgw" --seed 100 --count 16 \
+  --out-dir "$resnet/native"
+
 section "browser test"
 FACEGAN_DIST=$PWD/$dist FACEGAN_NATIVE_DIR=$PWD/$native FACEGAN_SHOTS=$PWD/target/screenshots \
+  FACEGAN_RESNET_WEIGHTS=$PWD/$resnet/resnet.fgw FACEGAN_RESNET_NATIVE_DIR=$PWD/$resnet/native \
   npm --prefix web/e2e test

@@ -10,9 +10,10 @@
 //! | h     | JSON header: architecture, its config, tensor names, shapes, encodings    |
 //! | rest  | every tensor in header order, row-major, in its [`Encoding`]            |
 //!
-//! Two architectures live in such files: the DCGAN generator (`dcgan-generator`, config
-//! [`DcganConfig`]) and the sketch-to-face U-Net (`unet-translator`, config
-//! [`TranslatorConfig`], plus the palette of colour codes its seeds pick from). Loading rebuilds
+//! Three architectures live in such files: the DCGAN generator (`dcgan-generator`, config
+//! [`DcganConfig`]), the ResNet generator (`resnet-generator`, config [`ResnetConfig`]) and the
+//! sketch-to-face U-Net (`unet-translator`, config [`TranslatorConfig`], plus the palette of
+//! colour codes its seeds pick from). Loading rebuilds
 //! the network from the header's config and refuses any difference in version, architecture,
 //! tensor list, shape or byte length, naming expected and found values.
 
@@ -23,13 +24,17 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 use crate::translate::CODE_SIZE;
-use crate::{ConfigError, DcganConfig, Generator, TranslatorConfig, UNet};
+use crate::{
+    ConfigError, DcganConfig, FaceGenerator, Generator, GeneratorConfig, ResnetConfig,
+    ResnetGenerator, TranslatorConfig, UNet,
+};
 
 pub const MAGIC: &[u8; 8] = b"FACEGANW";
 pub const FORMAT_VERSION: u32 = 2;
 /// Version 1: every tensor f16, no `encoding` field.
 const FIRST_VERSION: u32 = 1;
 pub const ARCHITECTURE: &str = "dcgan-generator";
+pub const RESNET_ARCHITECTURE: &str = "resnet-generator";
 pub const TRANSLATOR_ARCHITECTURE: &str = "unet-translator";
 const PREAMBLE: usize = 16;
 
@@ -154,6 +159,37 @@ pub fn save_generator_as(
     write_file(ARCHITECTURE, config, Vec::new(), generator, precision)
 }
 
+/// Serialises a ResNet generator with the given precision.
+pub fn save_resnet_generator_as(
+    generator: &ResnetGenerator,
+    config: &ResnetConfig,
+    precision: Precision,
+) -> Vec<u8> {
+    let config = serde_json::to_value(config).expect("config serialises");
+    write_file(
+        RESNET_ARCHITECTURE,
+        config,
+        Vec::new(),
+        generator,
+        precision,
+    )
+}
+
+/// Serialises a generator of either architecture, the file's header naming which.
+pub fn save_face_generator_as(
+    generator: &FaceGenerator,
+    config: &GeneratorConfig,
+    precision: Precision,
+) -> Vec<u8> {
+    match (generator, config) {
+        (FaceGenerator::Dcgan(g), GeneratorConfig::Dcgan(c)) => save_generator_as(g, c, precision),
+        (FaceGenerator::Resnet(g), GeneratorConfig::Resnet(c)) => {
+            save_resnet_generator_as(g, c, precision)
+        }
+        _ => panic!("a generator saved with another architecture's config"),
+    }
+}
+
 /// Serialises a sketch-to-face U-Net with its palette: one colour code per entry, as the
 /// bytes `colour_code` was computed from (`CODE_SIZE` each).
 pub fn save_translator_as(
@@ -254,7 +290,7 @@ fn decode(bytes: &[u8], encoding: Encoding, shape: &[usize]) -> Vec<f32> {
 
 /// Reads the config of a `.fgw` generator file without building anything.
 pub fn read_config(bytes: &[u8]) -> Result<DcganConfig, WeightsError> {
-    let (header, _) = parse_header(bytes, ARCHITECTURE)?;
+    let (header, _) = parse_header(bytes, &[ARCHITECTURE])?;
     Ok(serde_json::from_value(header.config)?)
 }
 
@@ -263,7 +299,7 @@ pub fn load_generator(
     bytes: &[u8],
     device: &Device,
 ) -> Result<(Generator, DcganConfig), WeightsError> {
-    let (header, data_start) = parse_header(bytes, ARCHITECTURE)?;
+    let (header, data_start) = parse_header(bytes, &[ARCHITECTURE])?;
     let config: DcganConfig = serde_json::from_value(header.config.clone())?;
     config.validate()?;
     let generator = load_tensors(
@@ -276,6 +312,28 @@ pub fn load_generator(
     Ok((generator, config))
 }
 
+/// Rebuilds the generator stored in `.fgw` bytes, whichever architecture its header names.
+pub fn load_face_generator(
+    bytes: &[u8],
+    device: &Device,
+) -> Result<(FaceGenerator, GeneratorConfig), WeightsError> {
+    let (header, data_start) = parse_header(bytes, &[ARCHITECTURE, RESNET_ARCHITECTURE])?;
+    if header.architecture == ARCHITECTURE {
+        let (generator, config) = load_generator(bytes, device)?;
+        return Ok((generator.into(), config.into()));
+    }
+    let config: ResnetConfig = serde_json::from_value(header.config.clone())?;
+    config.validate()?;
+    let generator = load_tensors(
+        config.init_generator(device),
+        &header,
+        bytes,
+        data_start,
+        device,
+    )?;
+    Ok((generator.into(), config.into()))
+}
+
 /// A translator's palette: colour codes in the networks' [-1, 1] range.
 pub type Palette = Vec<[f32; CODE_SIZE]>;
 
@@ -284,7 +342,7 @@ pub fn load_translator(
     bytes: &[u8],
     device: &Device,
 ) -> Result<(UNet, TranslatorConfig, Palette), WeightsError> {
-    let (header, data_start) = parse_header(bytes, TRANSLATOR_ARCHITECTURE)?;
+    let (header, data_start) = parse_header(bytes, &[TRANSLATOR_ARCHITECTURE])?;
     let config: TranslatorConfig = serde_json::from_value(header.config.clone())?;
     config.validate()?;
     let mut palette = Vec::with_capacity(header.palette.len());
@@ -378,7 +436,8 @@ pub fn load_generator_expecting(
     Ok(load_generator(bytes, device)?.0)
 }
 
-fn parse_header(bytes: &[u8], architecture: &str) -> Result<(Header, usize), WeightsError> {
+/// The header of `bytes`, refused unless it names one of `architectures`.
+fn parse_header(bytes: &[u8], architectures: &[&str]) -> Result<(Header, usize), WeightsError> {
     if bytes.len() < PREAMBLE {
         return Err(WeightsError::Truncated {
             expected: PREAMBLE,
@@ -407,9 +466,9 @@ fn parse_header(bytes: &[u8], architecture: &str) -> Result<(Header, usize), Wei
         });
     }
     let header: Header = serde_json::from_slice(&bytes[PREAMBLE..data_start])?;
-    if header.architecture != architecture {
+    if !architectures.contains(&header.architecture.as_str()) {
         return Err(WeightsError::Architecture {
-            expected: architecture.to_string(),
+            expected: architectures.join(" or "),
             found: header.architecture,
         });
     }

@@ -291,3 +291,80 @@ fn batch_norm_matches_burn_in_inference() {
     println!("batch norm, inference: {gap:.1e}");
     assert!(gap < 1e-5, "{gap}");
 }
+
+/// Output and input gradient of a resolution change, with facegan's kernels or Burn's.
+fn resample_run(fast: bool, x: &TensorData, double: bool) -> (TensorData, TensorData) {
+    use_fast_kernels(fast);
+    let device = Device::flex().autodiff();
+    let x = Tensor::<4>::from_data(x.clone(), &device).require_grad();
+    let y = if double {
+        facegan_model::kernels::upsample(x.clone())
+    } else {
+        facegan_model::kernels::downsample(x.clone())
+    };
+    let [n, c, h, w] = y.dims();
+    let values: Vec<f32> = (0..n * c * h * w).map(|i| (i as f32 * 0.7).sin()).collect();
+    let mix = Tensor::<4>::from_data(TensorData::new(values, [n, c, h, w]), &device);
+    let grads = (y.clone() * mix).sum().backward();
+    let grad = x.grad(&grads).expect("tracked").into_data();
+    use_fast_kernels(true);
+    (y.into_data(), grad)
+}
+
+#[test]
+fn resolution_changes_match_burn_in_value_and_gradient() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let values: Vec<f32> = (0..3 * 5 * 6 * 8)
+        .map(|i| (i as f32 * 0.37).cos())
+        .collect();
+    let x = TensorData::new(values, [3, 5, 6, 8]);
+    for double in [false, true] {
+        let (y, grad) = resample_run(true, &x, double);
+        let (y_ref, grad_ref) = resample_run(false, &x, double);
+        y.assert_approx_eq::<f32>(&y_ref, burn::tensor::Tolerance::absolute(1e-6));
+        grad.assert_approx_eq::<f32>(&grad_ref, burn::tensor::Tolerance::absolute(1e-6));
+    }
+    // By hand: doubling copies each value into a 2x2 block, halving averages it back.
+    let x = TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [1, 1, 2, 2]);
+    let (up, _) = resample_run(true, &x, true);
+    #[rustfmt::skip]
+    let expected = vec![
+        1.0, 1.0, 2.0, 2.0,
+        1.0, 1.0, 2.0, 2.0,
+        3.0, 3.0, 4.0, 4.0,
+        3.0, 3.0, 4.0, 4.0,
+    ];
+    assert_eq!(up.try_to_vec::<f32>().unwrap(), expected);
+    let (down, _) = resample_run(true, &up, false);
+    assert_eq!(down.try_to_vec::<f32>().unwrap(), vec![1.0, 2.0, 3.0, 4.0]);
+}
+
+/// A convolution with a bias (the ResNet's RGB output and critic layers): facegan's kernels add
+/// it after the product; the output and the bias gradient match Burn's.
+#[test]
+fn a_convolution_with_a_bias_matches_burn() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let x = random([4, 3, 9, 9], 41).into_data();
+    let conv = Conv2dConfig::new([3, 5], [3, 3])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .init(&Device::flex().autodiff());
+    let run = |fast: bool| {
+        use_fast_kernels(fast);
+        let device = Device::flex().autodiff();
+        let x = Tensor::<4>::from_data(x.clone(), &device);
+        let y = conv2d(&conv, x);
+        let grads = y.clone().powi_scalar(2).sum().backward();
+        let bias = conv.bias.as_ref().unwrap().val();
+        let bias_grad = bias.grad(&grads).expect("tracked").into_data();
+        use_fast_kernels(true);
+        (y.into_data(), bias_grad)
+    };
+    let (y, bias_grad) = run(true);
+    let (y_ref, bias_grad_ref) = run(false);
+    y.assert_approx_eq::<f32>(&y_ref, burn::tensor::Tolerance::absolute(1e-5));
+    bias_grad.assert_approx_eq::<f32>(&bias_grad_ref, burn::tensor::Tolerance::relative(1e-4));
+}

@@ -256,3 +256,51 @@ fn translators_round_trip_with_their_palette_and_are_not_generators() {
         assert!(error.contains("wrong length"), "{error}");
     }
 }
+
+/// The ResNet generator's file: the same round trip, its architecture named in the header and
+/// chosen by the loader; the DCGAN-only loader refuses it, naming both architectures.
+#[test]
+fn a_resnet_generator_round_trips_and_is_told_apart() {
+    use facegan_model::weights::{Precision, save_resnet_generator_as};
+    use facegan_model::{FaceGenerator, GeneratorConfig, ResnetConfig, load_face_generator};
+
+    let device = Device::flex();
+    let config = ResnetConfig::new()
+        .with_image_size(32)
+        .with_latent_size(8)
+        .with_generator_width(4)
+        .with_depth(2);
+    device.seed(9);
+    let generator = config.init_generator(&device);
+    let z = latent_batch(&[1, 2, 3], 8);
+    let z = Tensor::<4>::from_data(TensorData::new(z, [3, 8, 1, 1]), &device);
+    let before = generator
+        .forward(z.clone())
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let bytes = save_resnet_generator_as(&generator, &config, Precision::Half);
+
+    let (loaded, loaded_config) = load_face_generator(&bytes, &device).unwrap();
+    assert_eq!(loaded_config, GeneratorConfig::Resnet(config.clone()));
+    assert!(matches!(loaded, FaceGenerator::Resnet(_)));
+    let after = loaded.forward(z).into_data().try_to_vec::<f32>().unwrap();
+    let worst = before
+        .iter()
+        .zip(&after)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
+    assert!(worst < 5e-3, "max difference {worst}");
+
+    let error = load_generator(&bytes, &device).unwrap_err().to_string();
+    assert!(
+        error.contains("dcgan-generator") && error.contains("resnet-generator"),
+        "{error}"
+    );
+
+    // A DCGAN file still loads through the loader of either architecture.
+    let dcgan = small();
+    let bytes = save_generator(&dcgan.init_generator(&device), &dcgan);
+    let (_, found) = load_face_generator(&bytes, &device).unwrap();
+    assert_eq!(found, GeneratorConfig::Dcgan(dcgan));
+}

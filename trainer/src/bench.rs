@@ -4,17 +4,31 @@
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use facegan_model::kernels::use_fast_kernels;
-use facegan_model::{DcganConfig, SplitMix64};
+use facegan_model::{DcganConfig, ResnetConfig, SplitMix64};
 
 use crate::backend::{self, BackendChoice};
 use crate::data::ImageSet;
-use crate::dcgan::{Dcgan, TrainConfig, latent_tensor};
-use crate::run::Trainable;
+use crate::dcgan::{self, Dcgan};
+use crate::face_gan::latent_tensor;
+use crate::resnet::{self, Resnet};
+use crate::run::{Batch, RunConfig, Trainable};
+
+/// The network `facegan bench` measures, at its defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchModel {
+    /// DCGAN-64: latent 100, widths 64/64, kernel 4 (the PyTorch DCGAN example's).
+    Dcgan,
+    /// The ResNet GAN at 64 px with its default widths.
+    Resnet,
+}
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
+    /// Which network to time.
+    #[arg(long, value_enum, default_value_t = BenchModel::Dcgan)]
+    pub model: BenchModel,
     /// Where to measure: the CPU compares Burn's kernels with facegan's; a GPU reports its
     /// achieved FLOP/s.
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
@@ -41,26 +55,73 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         args.batch_size >= 2 && args.steps >= 1,
         "need --batch-size >= 2 and --steps >= 1"
     );
-    let config = TrainConfig::new("synthetic".into(), DcganConfig::new(), 1, args.batch_size);
     let selected = backend::select(args.backend)?;
-    let flops = training_flops_per_image(&config.model);
+    let (description, flops) = match args.model {
+        BenchModel::Dcgan => {
+            let model = DcganConfig::new();
+            let flops =
+                training_flops_per_image(model.generator_flops(), model.discriminator_flops());
+            (
+                "DCGAN-64 (latent 100, widths 64/64, kernel 4)".to_string(),
+                flops,
+            )
+        }
+        BenchModel::Resnet => {
+            let model = ResnetConfig::new();
+            let flops =
+                training_flops_per_image(model.generator_flops(), model.discriminator_flops());
+            let description = format!(
+                "ResNet-64 (latent {}, widths {}/{}, depth {})",
+                model.latent_size, model.generator_width, model.discriminator_width, model.depth
+            );
+            (description, flops)
+        }
+    };
+    let measure = |device: &Device| match args.model {
+        BenchModel::Dcgan => {
+            let mut config =
+                dcgan::TrainConfig::new("synthetic".into(), DcganConfig::new(), 1, args.batch_size);
+            // As PyTorch's example: no moving average of G.
+            config.ema_decay = 0.0;
+            let (gan, rate) = training_rate::<Dcgan>(&config, args.steps, device)?;
+            let generator = gan.generator.valid();
+            Ok(latency(rate, config.model.latent_size, device, |z| {
+                generator.forward(z)
+            }))
+        }
+        BenchModel::Resnet => {
+            let mut config = resnet::TrainConfig::new(
+                "synthetic".into(),
+                ResnetConfig::new(),
+                1,
+                args.batch_size,
+            );
+            config.ema_decay = 0.0;
+            let (gan, rate) = training_rate::<Resnet>(&config, args.steps, device)?;
+            let generator = gan.generator.valid();
+            Ok::<_, anyhow::Error>(latency(rate, config.model.latent_size, device, |z| {
+                generator.forward(z)
+            }))
+        }
+    };
     let on_cpu = args.backend == BackendChoice::Cpu;
     // On the CPU, Burn's own convolutions first, then facegan's, in the same process.
     let burn = if on_cpu {
         use_fast_kernels(false);
-        let figures = measure(&config, args.steps, &selected.device)?;
+        let figures = measure(&selected.device);
         use_fast_kernels(true);
-        Some(figures)
+        Some(figures?)
     } else {
         None
     };
-    let ours = measure(&config, args.steps, &selected.device)?;
+    let ours = measure(&selected.device)?;
     let achieved = ours.images_per_second * flops / 1e12;
     let peak = args.peak_tflops.or_else(|| peak_tflops(&selected.name));
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if args.json {
         let mut figures = serde_json::json!({
             "framework": "facegan",
+            "model": format!("{:?}", args.model).to_lowercase(),
             "backend": selected.name,
             "threads": threads,
             "batch_size": args.batch_size,
@@ -79,8 +140,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "facegan bench: DCGAN-64 (latent 100, widths 64/64, kernel 4) on {}, {threads} CPU \
-         threads, batch {}, {} timed steps",
+        "facegan bench: {description} on {}, {threads} CPU threads, batch {}, {} timed steps",
         selected.name, args.batch_size, args.steps
     );
     println!(
@@ -145,10 +205,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// FLOPs of one image in a DCGAN step: G's forward, D's three forwards (real, fake for D,
-/// fake for G), and a backward of about twice each forward.
-fn training_flops_per_image(model: &DcganConfig) -> f64 {
-    3.0 * (model.generator_flops() + 3.0 * model.discriminator_flops())
+/// FLOPs of one image in a GAN step: G's forward, D's three forwards (real, fake for D, fake
+/// for G), and a backward of about twice each forward.
+fn training_flops_per_image(generator: f64, discriminator: f64) -> f64 {
+    3.0 * (generator + 3.0 * discriminator)
 }
 
 /// f32 peaks (dense, no tensor cores) of GPUs facegan has run on, by adapter name.
@@ -167,10 +227,16 @@ struct Figures {
     latency_64: f64,
 }
 
-fn measure(config: &TrainConfig, steps: usize, device: &Device) -> anyhow::Result<Figures> {
-    let batch_size = config.run.batch_size;
-    // Random pixels: the arithmetic of a step does not depend on what the images show.
-    let size = config.model.image_size;
+/// Images a second over `steps` training steps of model `M` (after two warm-up steps) on
+/// random pixels (the arithmetic of a step does not depend on what the images show), and the
+/// trained model.
+fn training_rate<M>(config: &M::Config, steps: usize, device: &Device) -> anyhow::Result<(M, f64)>
+where
+    M: Trainable,
+    M::Config: RunConfig<Data = ImageSet>,
+{
+    let batch_size = config.run().batch_size;
+    let size = 64;
     let mut rng = SplitMix64::new(7);
     let images = ImageSet {
         size,
@@ -180,25 +246,42 @@ fn measure(config: &TrainConfig, steps: usize, device: &Device) -> anyhow::Resul
     };
     let indices: Vec<usize> = (0..batch_size).collect();
     let train_device = device.clone().autodiff();
-    let mut gan = Dcgan::fresh(config, &train_device)?;
-    let mut step = |count: usize| {
-        for _ in 0..count {
-            gan.train_step(config, &images, &indices, 0, &mut rng, &train_device, false);
+    let mut gan = M::fresh(config, &train_device)?;
+    let mut run = |count: usize| {
+        for step in 0..count {
+            let batch = Batch {
+                epoch: 0,
+                number: step,
+                step: step as u64 + 1,
+                indices: &indices,
+                rng: &mut rng,
+                inject_nan: false,
+            };
+            gan.step(config, &images, batch, &train_device);
         }
     };
-    step(2); // warm-up
+    run(2); // warm-up
     let start = Instant::now();
-    step(steps);
-    let images_per_second = (steps * batch_size) as f64 / start.elapsed().as_secs_f64();
+    run(steps);
+    let rate = (steps * batch_size) as f64 / start.elapsed().as_secs_f64();
+    Ok((gan, rate))
+}
 
-    let generator = gan.generator.valid();
+/// The figures of one implementation: `rate` and the median latency of `forward` at batch 1
+/// and 64.
+fn latency(
+    rate: f64,
+    latent: usize,
+    device: &Device,
+    forward: impl Fn(Tensor<4>) -> Tensor<4>,
+) -> Figures {
     let latency_ms = |batch: usize| {
         let seeds: Vec<u64> = (0..batch as u64).collect();
-        let z = latent_tensor(&seeds, config.model.latent_size, device);
+        let z = latent_tensor(&seeds, latent, device);
         let mut times: Vec<f64> = (0..LATENCY_RUNS + 1)
             .map(|_| {
                 let start = Instant::now();
-                let _ = generator.forward(z.clone()).into_data();
+                let _ = forward(z.clone()).into_data();
                 start.elapsed().as_secs_f64() * 1e3
             })
             .skip(1) // warm-up
@@ -206,9 +289,9 @@ fn measure(config: &TrainConfig, steps: usize, device: &Device) -> anyhow::Resul
         times.sort_by(f64::total_cmp);
         times[times.len() / 2]
     };
-    Ok(Figures {
-        images_per_second,
+    Figures {
+        images_per_second: rate,
         latency_1: latency_ms(1),
         latency_64: latency_ms(64),
-    })
+    }
 }

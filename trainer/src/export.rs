@@ -5,12 +5,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail, ensure};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
-use facegan_model::weights::{Precision, save_generator_as, save_translator_as};
-use facegan_model::{DcganConfig, Generator, SplitMix64};
+use facegan_model::weights::{Precision, save_face_generator_as, save_translator_as};
+use facegan_model::{DcganConfig, FaceGenerator, GeneratorConfig, ResnetConfig, SplitMix64};
 
 use crate::atomic_file::write_atomically;
-use crate::dcgan::{Dcgan, blend};
+use crate::dcgan::Dcgan;
+use crate::face_gan::blend;
 use crate::generate::load_weights;
+use crate::resnet::Resnet;
 use crate::run::{Trainable, checkpoint, load_module};
 use crate::translate::{load_translator, read_palette};
 
@@ -88,14 +90,20 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
         }
         generator_of_run(run_dir, args.from, &device)?
     };
-    let generator = match args.standing_statistics {
-        0 => generator,
-        count => {
-            let latents = standing_latents(count, config.latent_size, &device);
-            generator.with_standing_statistics(&latents)
+    let generator = match (args.standing_statistics, generator) {
+        (0, generator) => generator,
+        (count, FaceGenerator::Dcgan(generator)) => {
+            let latents = standing_latents(count, config.latent_size(), &device);
+            FaceGenerator::Dcgan(generator.with_standing_statistics(&latents))
+        }
+        (_, generator) => {
+            log::info!(
+                "standing statistics are measured for the DCGAN only: keeping the ResNet's running averages"
+            );
+            generator
         }
     };
-    let bytes = save_generator_as(&generator, &config, precision);
+    let bytes = save_face_generator_as(&generator, &config, precision);
     write_atomically(&args.out, &bytes)?;
     log::info!(
         "wrote {} ({:?}, {:.2} MB, {} parameters, image size {}, latent {})",
@@ -103,8 +111,8 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
         args.precision,
         bytes.len() as f64 / 1e6,
         generator.num_params(),
-        config.image_size,
-        config.latent_size
+        config.image_size(),
+        config.latent_size()
     );
     Ok(())
 }
@@ -118,8 +126,8 @@ fn is_weights_file(path: &Path) -> bool {
 fn average_of_files(
     paths: &[PathBuf],
     device: &Device,
-) -> anyhow::Result<(Generator, DcganConfig)> {
-    let mut average: Option<(Generator, DcganConfig)> = None;
+) -> anyhow::Result<(FaceGenerator, GeneratorConfig)> {
+    let mut average: Option<(FaceGenerator, GeneratorConfig)> = None;
     for (index, path) in paths.iter().enumerate() {
         let (generator, config) = load_weights(path, device)?;
         average = Some(match average {
@@ -162,7 +170,7 @@ fn standing_latents(count: usize, latent_size: usize, device: &Device) -> Vec<Te
 pub fn generator_from_run(
     run_dir: &Path,
     device: &Device,
-) -> anyhow::Result<(Generator, DcganConfig)> {
+) -> anyhow::Result<(FaceGenerator, GeneratorConfig)> {
     generator_of_run(run_dir, RunGenerator::Averaged, device)
 }
 
@@ -171,17 +179,23 @@ pub fn generator_of_run(
     run_dir: &Path,
     which: RunGenerator,
     device: &Device,
-) -> anyhow::Result<(Generator, DcganConfig)> {
+) -> anyhow::Result<(FaceGenerator, GeneratorConfig)> {
     let (mut saved, path) = checkpoint::load_latest(run_dir)?
         .with_context(|| format!("{} holds no checkpoint: train first", run_dir.display()))?;
-    ensure!(
-        saved.meta.kind == Dcgan::KIND,
-        "{} holds a {} run, which has no face generator",
-        path.display(),
-        saved.meta.kind
-    );
-    let config: DcganConfig = serde_json::from_value(saved.meta.architecture)
-        .with_context(|| format!("{} has an unreadable architecture", path.display()))?;
+    let unreadable = || format!("{} has an unreadable architecture", path.display());
+    let architecture = saved.meta.architecture;
+    let config: GeneratorConfig = match saved.meta.kind.as_str() {
+        Dcgan::KIND => serde_json::from_value::<DcganConfig>(architecture)
+            .with_context(unreadable)?
+            .into(),
+        Resnet::KIND => serde_json::from_value::<ResnetConfig>(architecture)
+            .with_context(unreadable)?
+            .into(),
+        other => bail!(
+            "{} holds a {other} run, which has no face generator",
+            path.display()
+        ),
+    };
     let average = match which {
         RunGenerator::Averaged => saved.sections.take_optional("generator_average"),
         RunGenerator::LastStep => None,
@@ -190,7 +204,13 @@ pub fn generator_of_run(
         Some(bytes) => bytes,
         None => saved.sections.take("generator")?,
     };
-    let generator = load_module(config.init_generator(device), weights)
-        .with_context(|| format!("cannot load the generator of {}", path.display()))?;
+    // The checkpoint holds the architecture's own module, not the enum around it.
+    let generator = match &config {
+        GeneratorConfig::Dcgan(c) => load_module(c.init_generator(device), weights).map(Into::into),
+        GeneratorConfig::Resnet(c) => {
+            load_module(c.init_generator(device), weights).map(Into::into)
+        }
+    }
+    .with_context(|| format!("cannot load the generator of {}", path.display()))?;
     Ok((generator, config))
 }

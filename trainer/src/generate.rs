@@ -3,12 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail, ensure};
+use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
-use facegan_model::weights::load_generator;
-use facegan_model::{DcganConfig, Generator, latent_for_seed, slerp};
+use facegan_model::weights::load_face_generator;
+use facegan_model::{FaceGenerator, GeneratorConfig, latent_for_seed, slerp};
 
 use crate::backend::{self, BackendChoice};
-use crate::dcgan::render_faces;
+use crate::face_gan::render_faces;
 use crate::render::{grid, save_png_atomically, write_gif};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -82,7 +83,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
             args.truncation,
             &device,
         )?;
-        let size = config.image_size as u32;
+        let size = config.image_size() as u32;
         let frames: Vec<_> = frames
             .into_iter()
             .map(|pixels| image::RgbImage::from_raw(size, size, pixels).expect("whole frame"))
@@ -104,10 +105,10 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.out {
         let columns = (args.count as f64).sqrt().ceil() as usize;
         let picture = if args.count == 1 {
-            let size = config.image_size as u32;
+            let size = config.image_size() as u32;
             image::RgbImage::from_raw(size, size, faces[0].clone()).expect("whole face")
         } else {
-            grid(&faces, config.image_size, columns)
+            grid(&faces, config.image_size(), columns)
         };
         save_png_atomically(&picture, out)?;
         log::info!(
@@ -119,7 +120,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     }
     if let Some(dir) = &args.out_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let size = config.image_size as u32;
+        let size = config.image_size() as u32;
         for (seed, face) in seeds.iter().zip(faces) {
             let picture = image::RgbImage::from_raw(size, size, face).expect("whole face");
             save_png_atomically(&picture, &dir.join(format!("seed_{seed}.png")))?;
@@ -130,10 +131,13 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
 }
 
 /// Reads a `.fgw` file, naming it in any error.
-pub fn load_weights(path: &Path, device: &Device) -> anyhow::Result<(Generator, DcganConfig)> {
+pub fn load_weights(
+    path: &Path,
+    device: &Device,
+) -> anyhow::Result<(FaceGenerator, GeneratorConfig)> {
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read weights {}", path.display()))?;
-    load_generator(&bytes, device)
+    load_face_generator(&bytes, device)
         .with_context(|| format!("cannot load weights {}", path.display()))
 }
 
@@ -142,15 +146,15 @@ pub fn load_weights(path: &Path, device: &Device) -> anyhow::Result<(Generator, 
 pub const DEFAULT_WEIGHTS: &[u8] = include_bytes!("../../weights/anime-faces-64.fgw");
 const DEFAULT_WEIGHTS_NAME: &str = "weights/anime-faces-64.fgw";
 
-pub fn load_default_weights(device: &Device) -> anyhow::Result<(Generator, DcganConfig)> {
-    load_generator(DEFAULT_WEIGHTS, device)
+pub fn load_default_weights(device: &Device) -> anyhow::Result<(FaceGenerator, GeneratorConfig)> {
+    load_face_generator(DEFAULT_WEIGHTS, device)
         .with_context(|| format!("cannot load the built-in weights {DEFAULT_WEIGHTS_NAME}"))
 }
 
 /// RGB8 faces for `seeds`, each seed's latent drawn independently (see `facegan_model::latent`).
 pub fn faces_for_seeds(
-    generator: &Generator,
-    config: &DcganConfig,
+    generator: &FaceGenerator,
+    config: &GeneratorConfig,
     seeds: &[u64],
     device: &Device,
 ) -> anyhow::Result<Vec<Vec<u8>>> {
@@ -159,22 +163,22 @@ pub fn faces_for_seeds(
 
 /// [`faces_for_seeds`] with every latent scaled by `truncation` (see [`truncate`]).
 fn faces_for_truncated_seeds(
-    generator: &Generator,
-    config: &DcganConfig,
+    generator: &FaceGenerator,
+    config: &GeneratorConfig,
     seeds: &[u64],
     truncation: f32,
     device: &Device,
 ) -> anyhow::Result<Vec<Vec<u8>>> {
     let latents: Vec<Vec<f32>> = seeds
         .iter()
-        .map(|&s| truncate(latent_for_seed(s, config.latent_size), truncation))
+        .map(|&s| truncate(latent_for_seed(s, config.latent_size()), truncation))
         .collect();
     faces_for_latents(generator, config, &latents, device)
 }
 
 fn faces_for_latents(
-    generator: &Generator,
-    config: &DcganConfig,
+    generator: &FaceGenerator,
+    config: &GeneratorConfig,
     latents: &[Vec<f32>],
     device: &Device,
 ) -> anyhow::Result<Vec<Vec<u8>>> {
@@ -182,10 +186,13 @@ fn faces_for_latents(
     for chunk in latents.chunks(CHUNK) {
         let values: Vec<f32> = chunk.concat();
         let z = Tensor::from_data(
-            TensorData::new(values, [chunk.len(), config.latent_size, 1, 1]),
+            TensorData::new(values, [chunk.len(), config.latent_size(), 1, 1]),
             device,
         );
-        faces.extend(render_faces(generator, z, config.image_size)?);
+        faces.extend(render_faces(
+            generator.valid().forward(z),
+            config.image_size(),
+        )?);
     }
     Ok(faces)
 }
@@ -197,8 +204,8 @@ fn truncate(latent: Vec<f32>, psi: f32) -> Vec<f32> {
 }
 
 fn morph(
-    generator: &Generator,
-    config: &DcganConfig,
+    generator: &FaceGenerator,
+    config: &GeneratorConfig,
     [from, to]: [u64; 2],
     steps: usize,
     truncation: f32,
@@ -207,8 +214,8 @@ fn morph(
     if from == to {
         bail!("--interpolate needs two different seeds, found {from} twice");
     }
-    let a = latent_for_seed(from, config.latent_size);
-    let b = latent_for_seed(to, config.latent_size);
+    let a = latent_for_seed(from, config.latent_size());
+    let b = latent_for_seed(to, config.latent_size());
     let latents: Vec<Vec<f32>> = (0..steps)
         .map(|i| truncate(slerp(&a, &b, i as f32 / (steps - 1) as f32), truncation))
         .collect();

@@ -8,19 +8,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use burn::tensor::Device;
 use facegan_model::DcganConfig;
 
-use crate::adversarial::OptimizerOptions;
+use crate::adversarial::{OptimizerFlags, OptimizerOptions};
 use crate::backend::{self, BackendChoice};
 use crate::cyclegan::CycleGan;
-use crate::dcgan::{self, Dcgan, DcganFlags};
+use crate::dcgan::{self, Dcgan};
+use crate::face_gan::GanFlags;
 use crate::pix2pix::Pix2Pix;
+use crate::resnet::{self, Resnet};
 use crate::run::{self, Outcome, RunOptions, TrainSummary};
 use crate::translate::{TranslateConfig, TranslateMode, TranslationFlags};
 
 /// The model `facegan train` trains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TrainModel {
-    /// DCGAN: faces from random latents (the page's face generator).
+    /// DCGAN: faces from random latents (the 2015 recipe).
     Dcgan,
+    /// ResNet GAN: faces from random latents; residual networks, spectral norm, hinge loss.
+    Resnet,
     /// pix2pix: faces from sketches, trained on sketch/face pairs of the same name.
     Pix2pix,
     /// CycleGAN: faces from sketches, trained on unpaired folders of sketches and faces.
@@ -29,7 +33,7 @@ pub enum TrainModel {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct TrainArgs {
-    /// What to train: a DCGAN face generator, or a sketch-to-face translator.
+    /// What to train: a face generator (DCGAN or ResNet), or a sketch-to-face translator.
     #[arg(long, value_enum, default_value_t = TrainModel::Dcgan)]
     pub model: TrainModel,
     /// Folder of training images, searched recursively (jpg, png, webp, bmp, gif); the target
@@ -48,9 +52,9 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub run: RunOptions,
     #[command(flatten)]
-    pub optimizer: OptimizerOptions,
+    pub optimizer: OptimizerFlags,
     #[command(flatten)]
-    pub dcgan: DcganFlags,
+    pub gan: GanFlags,
     #[command(flatten)]
     pub translation: TranslationFlags,
 }
@@ -58,6 +62,7 @@ pub struct TrainArgs {
 /// A checked configuration of one of the models.
 enum Job {
     Dcgan(dcgan::TrainConfig),
+    Resnet(resnet::TrainConfig),
     Translation(TranslateConfig),
 }
 
@@ -66,7 +71,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     // Configs are checked before any backend starts, so a bad flag fails fast.
     let translation = |mode| {
         anyhow::ensure!(
-            args.dcgan.init_generator.is_none(),
+            args.gan.init_generator.is_none(),
             "--init-generator takes a DCGAN generator; --model pix2pix and cyclegan start from \
              random weights (or resume from their run folder)"
         );
@@ -75,7 +80,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             args.data.clone(),
             args.image_size,
             args.run.clone(),
-            args.optimizer.clone(),
+            args.optimizer.resolve(OptimizerOptions::default()),
             &args.translation,
         )
     };
@@ -84,9 +89,23 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             args.data.clone(),
             args.image_size,
             args.run.clone(),
-            args.optimizer.clone(),
-            &args.dcgan,
+            args.optimizer.resolve(OptimizerOptions::default()),
+            &args.gan,
         )?),
+        TrainModel::Resnet => {
+            anyhow::ensure!(
+                args.gan.init_generator.is_none(),
+                "--init-generator takes a DCGAN generator; --model resnet starts from random \
+                 weights (or resumes from its run folder)"
+            );
+            Job::Resnet(resnet::TrainConfig::from_flags(
+                args.data.clone(),
+                args.image_size,
+                args.run.clone(),
+                &args.optimizer,
+                &args.gan,
+            )?)
+        }
         TrainModel::Pix2pix => Job::Translation(translation(TranslateMode::Pix2Pix)?),
         TrainModel::Cyclegan => Job::Translation(translation(TranslateMode::CycleGan)?),
     };
@@ -103,6 +122,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     log::info!("backend: {}", selected.name);
     let summary = match job {
         Job::Dcgan(config) => run::train::<Dcgan>(&config, &args.out, &selected.device, &stop)?,
+        Job::Resnet(config) => run::train::<Resnet>(&config, &args.out, &selected.device, &stop)?,
         Job::Translation(config) => translator(&config, &args.out, &selected.device, &stop)?,
     };
     match summary.outcome {
@@ -115,6 +135,13 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         Outcome::Interrupted => log::info!(
             "stopped after step {}; run the same command again to resume",
             summary.steps
+        ),
+        Outcome::TimeUp => log::info!(
+            "reached --minutes {} at step {}; run again with a higher limit to continue, or \
+             `facegan export {}` for the web weights",
+            args.run.minutes,
+            summary.steps,
+            args.out.display()
         ),
     }
     Ok(())

@@ -35,14 +35,15 @@ fn samples_move_to_the_data_statistics() {
     let device = Device::flex();
     let seeds: Vec<u64> = (1000..1128).collect();
 
-    let untrained = config.model.init_generator(&device);
-    let before = faces_for_seeds(&untrained, &config.model, &seeds, &device).unwrap();
+    let model = config.model.clone().into();
+    let untrained = config.model.init_generator(&device).into();
+    let before = faces_for_seeds(&untrained, &model, &seeds, &device).unwrap();
     let (before_mean, before_background) = colour_stats(&before);
 
     let run = dir.path().join("run");
     train(&config, &run, &device, &AtomicBool::new(false)).unwrap();
     let (trained, _) = generator_from_run(&run, &device).unwrap();
-    let after = faces_for_seeds(&trained, &config.model, &seeds, &device).unwrap();
+    let after = faces_for_seeds(&trained, &model, &seeds, &device).unwrap();
     let (after_mean, after_background) = colour_stats(&after);
 
     let before_gap = distance(before_mean, real_mean);

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use burn::tensor::Device;
 use common::{pixel_difference, pixel_std, shapes_folder, take_turn, tiny_config};
-use facegan_model::weights::{Precision, load_generator, save_generator, save_generator_as};
+use facegan_model::weights::{Precision, load_face_generator, save_face_generator_as};
 use facegan_trainer::dcgan::{DcganLosses, train};
 use facegan_trainer::export::{ExportPrecision, RunGenerator};
 use facegan_trainer::export::{generator_from_run, generator_of_run};
@@ -62,7 +62,7 @@ fn interrupted_run_resumes_where_it_stopped() {
     assert!(run.join("progress.gif").exists());
     assert!(run.join("config.json").exists());
     let diversity =
-        std::fs::read_to_string(run.join(facegan_trainer::dcgan::DIVERSITY_FILE)).unwrap();
+        std::fs::read_to_string(run.join(facegan_trainer::face_gan::DIVERSITY_FILE)).unwrap();
     let epochs: Vec<&str> = diversity
         .lines()
         .skip(1)
@@ -211,8 +211,8 @@ fn exported_weights_draw_the_same_faces() {
     train(&config, &run, &device, &AtomicBool::new(false)).unwrap();
 
     let (generator, model) = generator_from_run(&run, &device).unwrap();
-    let bytes = save_generator(&generator, &model);
-    let (loaded, loaded_model) = load_generator(&bytes, &device).unwrap();
+    let bytes = save_face_generator_as(&generator, &model, Precision::Half);
+    let (loaded, loaded_model) = load_face_generator(&bytes, &device).unwrap();
     assert_eq!(loaded_model, model);
 
     let seeds: Vec<u64> = (0..16).collect();
@@ -234,8 +234,8 @@ fn exported_weights_draw_the_same_faces() {
 
     // int8 kernels: 127 levels per slice; a pixel may move a few levels, the average well
     // under one.
-    let bytes = save_generator_as(&generator, &model, Precision::Int8);
-    let (quantised, _) = load_generator(&bytes, &device).unwrap();
+    let bytes = save_face_generator_as(&generator, &model, Precision::Int8);
+    let (quantised, _) = load_face_generator(&bytes, &device).unwrap();
     let int8 = faces_for_seeds(&quantised, &model, &seeds, &device).unwrap();
     let (worst, mean) = pixel_difference(&full, &int8);
     println!("int8 export: worst pixel difference {worst}/255, mean {mean:.3}");

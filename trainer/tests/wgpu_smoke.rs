@@ -2,7 +2,7 @@
 //! without any Vulkan/Metal/DX12 adapter (not even Mesa's lavapipe) it skips, saying so.
 
 use burn::tensor::Device;
-use facegan_model::{DcganConfig, load_generator, save_generator};
+use facegan_model::{DcganConfig, load_face_generator, save_generator};
 use facegan_trainer::backend::{BackendChoice, select};
 use facegan_trainer::generate::faces_for_seeds;
 
@@ -27,8 +27,8 @@ fn generator_on_wgpu_matches_the_cpu() {
     let generator = config.init_generator(&cpu);
     // The same weights on both devices, moved through the web file format.
     let bytes = save_generator(&generator, &config);
-    let (on_cpu, _) = load_generator(&bytes, &cpu).unwrap();
-    let (on_gpu, _) = load_generator(&bytes, &selected.device).unwrap();
+    let (on_cpu, config) = load_face_generator(&bytes, &cpu).unwrap();
+    let (on_gpu, _) = load_face_generator(&bytes, &selected.device).unwrap();
 
     let seeds = [1, 2, 3, 4];
     let a = faces_for_seeds(&on_cpu, &config, &seeds, &cpu).unwrap();

@@ -18,6 +18,9 @@ import { PNG } from 'pngjs';
 
 const DIST = process.env.FACEGAN_DIST ?? 'dist';
 const NATIVE_DIR = process.env.FACEGAN_NATIVE_DIR;
+// A ResNet generator (`facegan export` of a short `--model resnet` run) and its native faces.
+const RESNET_WEIGHTS = process.env.FACEGAN_RESNET_WEIGHTS;
+const RESNET_NATIVE_DIR = process.env.FACEGAN_RESNET_NATIVE_DIR;
 const SHOTS = process.env.FACEGAN_SHOTS ?? 'target/screenshots';
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const BASE_PATH = '/facegan/';
@@ -254,6 +257,39 @@ test('faces match native `facegan generate` for the same seeds', { skip: !NATIVE
     assert.ok(worst.mean <= MEAN_PIXEL_DIFF, `a face differs by ${worst.mean} on average`);
   } finally {
     await browser.close();
+  }
+});
+
+test('a ResNet generator file is drawn like natively, on the CPU and WebGPU', { skip: !(RESNET_WEIGHTS && RESNET_NATIVE_DIR) && 'FACEGAN_RESNET_WEIGHTS / FACEGAN_RESNET_NATIVE_DIR not set' }, async () => {
+  const weights = await readFile(RESNET_WEIGHTS);
+  for (const webgpu of [false, true]) {
+    const browser = await launch({ webgpu });
+    try {
+      const { page } = browser;
+      // The page's own weights URL answers with the ResNet file: the page picks the
+      // architecture from the file's header.
+      await page.route(`**${BASE_PATH}weights/anime-faces-64.fgw`, (route) => route.fulfill({ contentType: 'application/octet-stream', body: weights }));
+      await open(page, `seed=${NATIVE_SEED}`, `?case=resnet-${webgpu ? 'webgpu' : 'cpu'}`);
+      const backend = await page.getAttribute('#backend', 'data-backend');
+      if (webgpu && backend !== 'webgpu') {
+        console.log('ResNet on WebGPU: skipped, no adapter in this headless Chromium');
+        continue;
+      }
+      assert.match(await page.textContent('#model'), /ResNet generator/);
+      const faces = await gridFaces(page);
+      const pairs = [];
+      for (let seed = NATIVE_SEED; seed < NATIVE_SEED + 16; seed++) {
+        const native = await readPng(path.join(RESNET_NATIVE_DIR, `seed_${seed}.png`));
+        pairs.push([faces[seed], native.rgb]);
+      }
+      const worst = worstDifference(pairs);
+      console.log(`ResNet, browser (${backend}) vs native: worst pixel ${worst.max}/255, worst mean ${worst.mean.toFixed(3)}/255`);
+      assert.ok(worst.max <= MAX_PIXEL_DIFF, `a pixel differs by ${worst.max}`);
+      assert.ok(worst.mean <= MEAN_PIXEL_DIFF, `a face differs by ${worst.mean} on average`);
+      assert.deepEqual(browser.errors, []);
+    } finally {
+      await browser.close();
+    }
   }
 });
 

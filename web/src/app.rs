@@ -285,7 +285,7 @@ impl App {
         let app = self.clone();
         on(&by_id::<Element>("morph-gif"), "click", move |_| {
             if let Some(morph) = app.morph.borrow().as_ref() {
-                let size = app.engine.borrow().config.image_size;
+                let size = app.engine.borrow().config.image_size();
                 let name = format!("facegan-morph-{}-to-{}.gif", morph.from, morph.to);
                 let result = encode_gif(&morph.frames, size)
                     .map_err(|error| format!("cannot encode {name}: {error}"))
@@ -299,7 +299,7 @@ impl App {
         let app = self.clone();
         on(&by_id::<Element>("morph-strip"), "click", move |_| {
             if let Some(morph) = app.morph.borrow().as_ref() {
-                let size = app.engine.borrow().config.image_size;
+                let size = app.engine.borrow().config.image_size();
                 let strip = face_canvas(size);
                 strip.set_width((size * morph.frames.len()) as u32);
                 for (index, frame) in morph.frames.iter().enumerate() {
@@ -359,7 +359,7 @@ impl App {
     async fn render_grid(&self, route: &Route, token: u64) -> Result<(), String> {
         let grid: HtmlElement = by_id("grid");
         grid.set_inner_html("");
-        let size = self.engine.borrow().config.image_size;
+        let size = self.engine.borrow().config.image_size();
         let seeds = route.seeds();
         let canvases: Vec<HtmlCanvasElement> = seeds
             .iter()
@@ -380,7 +380,7 @@ impl App {
                 canvas
             })
             .collect();
-        let latent_size = self.engine.borrow().config.latent_size;
+        let latent_size = self.engine.borrow().config.latent_size();
         let latents: Vec<Vec<f32>> = seeds
             .iter()
             .map(|&s| latent_for_seed(s, latent_size))
@@ -407,7 +407,7 @@ impl App {
         morph_input.set_value(&route.morph_to.map(|to| to.to_string()).unwrap_or_default());
         let (size, latent_size) = {
             let engine = self.engine.borrow();
-            (engine.config.image_size, engine.config.latent_size)
+            (engine.config.image_size(), engine.config.latent_size())
         };
 
         // The face itself, then its variations (index 0 is the face itself).
@@ -532,7 +532,7 @@ impl App {
         moving: &HtmlCanvasElement,
     ) {
         self.stop_morph();
-        let size = self.engine.borrow().config.image_size;
+        let size = self.engine.borrow().config.image_size();
         moving.set_width(size as u32);
         moving.set_height(size as u32);
         moving.set_hidden(false);
@@ -664,9 +664,9 @@ fn show_timing(engine: &Engine, count: usize, what: &str, ms: f64) {
 fn show_model(engine: &Engine, bytes: usize) {
     let config = &engine.config;
     by_id::<HtmlElement>("model").set_text_content(Some(&format!(
-        "{size}x{size} DCGAN generator, width {width}, {kb} kB of weights",
-        size = config.image_size,
-        width = config.generator_width,
+        "{size}x{size} {name}, {kb} kB of weights",
+        size = config.image_size(),
+        name = config.describe(),
         kb = bytes / 1000,
     )));
 }

@@ -9,8 +9,8 @@
 
 use burn::tensor::{Tensor, TensorData};
 use facegan_model::image::nchw_to_rgb8;
-use facegan_model::weights::load_generator;
-use facegan_model::{DcganConfig, Generator};
+use facegan_model::weights::load_face_generator;
+use facegan_model::{FaceGenerator, GeneratorConfig};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
@@ -18,14 +18,14 @@ use crate::backend::{Backend, BackendKind};
 
 pub struct Engine {
     pub backend: Backend,
-    pub config: DcganConfig,
-    generator: Generator,
+    pub config: GeneratorConfig,
+    generator: FaceGenerator,
 }
 
 impl Engine {
     /// Builds the generator from `.fgw` bytes; the error names the file and what is wrong.
     pub fn load(bytes: &[u8], backend: Backend, url: &str) -> Result<Self, String> {
-        let (generator, config) = load_generator(bytes, &backend.device)
+        let (generator, config) = load_face_generator(bytes, &backend.device)
             .map_err(|error| format!("cannot load the weights {url}: {error}"))?;
         Ok(Self {
             backend,
@@ -49,7 +49,7 @@ impl Engine {
             // ~40 ms of work per task on a laptop; see the module docs.
             BackendKind::Cpu => 1,
         };
-        let size = self.config.image_size;
+        let size = self.config.image_size();
         let mut faces = Vec::with_capacity(latents.len());
         for part in latents.chunks(chunk) {
             if self.backend.kind == BackendKind::Cpu {
@@ -61,7 +61,7 @@ impl Engine {
             }
             let values: Vec<f32> = part.concat();
             let z = Tensor::from_data(
-                TensorData::new(values, [part.len(), self.config.latent_size, 1, 1]),
+                TensorData::new(values, [part.len(), self.config.latent_size(), 1, 1]),
                 &self.backend.device,
             );
             // [n, latent, 1, 1] -> [n, 3, size, size]

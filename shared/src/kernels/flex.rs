@@ -20,6 +20,38 @@ use super::activation::leaky_relu_grad;
 use super::batch_norm;
 use super::patches::Patches;
 use super::products::{patch_product, scatter_product, weight_product};
+use super::resample::{double, halve};
+
+/// Which 2x resolution change [`FastKernels::fast_resample`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resample {
+    /// 2x2 average pooling.
+    Halve,
+    /// Nearest-neighbour doubling.
+    Double,
+}
+
+impl Resample {
+    /// `[n, c, h, w]` values to the changed resolution; the gradient of each direction is the
+    /// other one, scaled.
+    fn apply(self, x: &FlexTensor, gradient: bool) -> FlexTensor {
+        let [n, c, h, w] = dims4(x);
+        let x = values(x);
+        match (self, gradient) {
+            (Self::Halve, false) => tensor(halve(&x, h, w, 0.25), [n, c, h / 2, w / 2]),
+            (Self::Halve, true) => tensor(halve(&x, h, w, 1.0), [n, c, h / 2, w / 2]),
+            (Self::Double, false) => tensor(double(&x, h, w, 1.0), [n, c, 2 * h, 2 * w]),
+            (Self::Double, true) => tensor(double(&x, h, w, 0.25), [n, c, 2 * h, 2 * w]),
+        }
+    }
+
+    fn adjoint(self) -> Self {
+        match self {
+            Self::Halve => Self::Double,
+            Self::Double => Self::Halve,
+        }
+    }
+}
 
 /// A convolution's settings (no bias, no dilation, one group): what the kernels need beside
 /// the tensors' shapes.
@@ -48,6 +80,8 @@ pub trait FastKernels: Backend {
     /// `x` where `x >= 0`, `slope * x` elsewhere. Burn's autodiff runs LeakyReLU as three
     /// tensor ops forward and more backward; this is one pass each way.
     fn fast_leaky_relu(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self>;
+    /// `[n, c, h, w]` halved by 2x2 averages or doubled by copies.
+    fn fast_resample(x: FloatTensor<Self>, change: Resample) -> FloatTensor<Self>;
     /// Per-channel mean and biased variance of `[n, c, h, w]` over the batch and the plane:
     /// `[2, c]`, never tracked.
     fn fast_batch_statistics(x: FloatTensor<Self>) -> FloatTensor<Self>;
@@ -94,6 +128,10 @@ impl FastKernels for Flex {
 
     fn fast_leaky_relu(x: FlexTensor, slope: f32) -> FlexTensor {
         Flex::leaky_relu(x, slope.into())
+    }
+
+    fn fast_resample(x: FlexTensor, change: Resample) -> FlexTensor {
+        change.apply(&x, false)
     }
 
     fn fast_conv2d(x: FlexTensor, weight: FlexTensor, spec: ConvSpec) -> FlexTensor {
@@ -161,6 +199,14 @@ impl<C: CheckpointStrategy> FastKernels for Autodiff<Flex, C> {
                 prep.finish(Flex::leaky_relu(x.into_primitive(), slope.into()))
             }
         }
+    }
+
+    fn fast_resample(x: FloatTensor<Self>, change: Resample) -> FloatTensor<Self> {
+        ResampleBackward(change)
+            .prepare::<C>([x.node()])
+            // As LeakyReLU: compute-bound needs no recomputation step (see there).
+            .compute_bound()
+            .stateless(change.apply(&x.into_primitive(), false))
     }
 
     fn fast_conv2d(
@@ -270,6 +316,27 @@ impl Backward<Flex, 1> for LeakyReluBackward {
         let shape = x.layout().shape().clone();
         let values = leaky_relu_grad(&values(&x), &values(&grad), slope);
         grads.register::<Flex>(node.id, tensor(values, shape));
+    }
+}
+
+/// A resolution change's backward step: the other change, scaled (needs no state).
+#[derive(Debug)]
+struct ResampleBackward(Resample);
+
+impl Backward<Flex, 1> for ResampleBackward {
+    type State = ();
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 1>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let [Some(node)] = ops.parents else {
+            return;
+        };
+        let grad = grads.consume::<Flex>(&ops.node);
+        grads.register::<Flex>(node.id, self.0.adjoint().apply(&grad, true));
     }
 }
 
@@ -528,7 +595,7 @@ pub(super) fn conv2d_spec(
         PaddingConfig2d::Explicit(top, left, bottom, right) => (top, left, bottom, right),
         PaddingConfig2d::Same => return None,
     };
-    let plain = conv.bias.is_none() && conv.groups == 1 && conv.dilation == [1, 1];
+    let plain = conv.groups == 1 && conv.dilation == [1, 1];
     (plain && top == bottom && left == right && on_flex(x)).then_some(ConvSpec {
         stride: conv.stride,
         padding: [top, left],
@@ -541,7 +608,7 @@ pub(super) fn conv_transpose2d_spec(
     conv: &burn::nn::conv::ConvTranspose2d,
     x: &burn::tensor::Tensor<4>,
 ) -> Option<ConvSpec> {
-    let plain = conv.bias.is_none() && conv.groups == 1 && conv.dilation == [1, 1];
+    let plain = conv.groups == 1 && conv.dilation == [1, 1];
     (plain && on_flex(x)).then_some(ConvSpec {
         stride: conv.stride,
         padding: conv.padding,
@@ -572,6 +639,17 @@ pub(super) fn conv_transpose2d_tensor(
         x.into_dispatch(),
         weight.into_dispatch(),
         spec,
+    ))
+}
+
+pub(super) fn resample_tensor(
+    x: burn::tensor::Tensor<4>,
+    change: Resample,
+) -> burn::tensor::Tensor<4> {
+    use burn::backend::Dispatch;
+    burn::tensor::Tensor::from_dispatch(<Dispatch as FastKernels>::fast_resample(
+        x.into_dispatch(),
+        change,
     ))
 }
 

@@ -1,4 +1,5 @@
-//! The networks' heavy layers: convolutions, BatchNorm and LeakyReLU. With the `cpu-kernels`
+//! The networks' heavy layers: convolutions, BatchNorm, LeakyReLU and the 2x resolution
+//! changes. With the `cpu-kernels`
 //! feature (the trainer's native build), f32 tensors on Burn's flex CPU backend take facegan's
 //! kernels (`flex.rs` registers them, forward and backward, through Burn's backend-extension
 //! mechanism); every other device, dtype or layer option takes Burn's own. The modules, their
@@ -16,6 +17,8 @@ mod gemm;
 pub mod patches;
 #[cfg(feature = "cpu-kernels")]
 mod products;
+#[cfg(feature = "cpu-kernels")]
+mod resample;
 
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::tensor::Tensor;
@@ -46,18 +49,79 @@ pub fn fast_kernels() -> bool {
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "cpu-kernels")]
     if let Some(spec) = flex::conv2d_spec(conv, &x) {
-        return flex::conv2d_tensor(x, conv.weight.val(), spec);
+        let y = flex::conv2d_tensor(x, conv.weight.val(), spec);
+        return add_bias(y, conv.bias.as_ref().map(|b| b.val()));
     }
     conv.forward(x)
+}
+
+/// A convolution with a weight made in the forward pass (a spectrally normalised one, say):
+/// `x` `[n, c_in, h, w]`, `weight` `[c_out, c_in, k, k]`, `bias` `[c_out]` -> `[n, c_out, h', w']`
+pub fn conv2d_with(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    stride: [usize; 2],
+    padding: [usize; 2],
+) -> Tensor<4> {
+    #[cfg(feature = "cpu-kernels")]
+    if flex::on_flex(&x) {
+        let spec = flex::ConvSpec {
+            stride,
+            padding,
+            padding_out: [0, 0],
+        };
+        return add_bias(flex::conv2d_tensor(x, weight, spec), bias);
+    }
+    let options = burn::tensor::ops::ConvOptions::new(stride, padding, [1, 1], 1);
+    burn::tensor::module::conv2d(x, weight, bias, options)
 }
 
 /// `conv.forward(x)`: `[n, c_in, h, w]` -> `[n, c_out, h', w']`
 pub fn conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "cpu-kernels")]
     if let Some(spec) = flex::conv_transpose2d_spec(conv, &x) {
-        return flex::conv_transpose2d_tensor(x, conv.weight.val(), spec);
+        let y = flex::conv_transpose2d_tensor(x, conv.weight.val(), spec);
+        return add_bias(y, conv.bias.as_ref().map(|b| b.val()));
     }
     conv.forward(x)
+}
+
+/// `y + bias` per channel: `[n, c, h, w]` + `[c]`. facegan's kernels compute the product
+/// alone; a broadcast add is as fast as folding it in.
+#[cfg(feature = "cpu-kernels")]
+fn add_bias(y: Tensor<4>, bias: Option<Tensor<1>>) -> Tensor<4> {
+    match bias {
+        Some(bias) => {
+            let channels = bias.dims()[0];
+            y + bias.reshape([1, channels, 1, 1])
+        }
+        None => y,
+    }
+}
+
+/// 2x2 average pooling: `[n, c, h, w]` -> `[n, c, h/2, w/2]` (even `h` and `w`).
+pub fn downsample(x: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "cpu-kernels")]
+    if flex::on_flex(&x) {
+        return flex::resample_tensor(x, flex::Resample::Halve);
+    }
+    let options = burn::tensor::ops::AvgPoolOptions::new([2, 2]);
+    burn::tensor::module::avg_pool2d(x, options)
+}
+
+/// Nearest-neighbour doubling: `[n, c, h, w]` -> `[n, c, 2h, 2w]`, each value copied into a
+/// 2x2 block.
+pub fn upsample(x: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "cpu-kernels")]
+    if flex::on_flex(&x) {
+        return flex::resample_tensor(x, flex::Resample::Double);
+    }
+    // A broadcast of a view: [n, c, h, 1, w, 1] -> [n, c, h, 2, w, 2] -> [n, c, 2h, 2w]
+    let [n, c, h, w] = x.dims();
+    x.reshape([n, c, h, 1, w, 1])
+        .expand([n, c, h, 2, w, 2])
+        .reshape([n, c, 2 * h, 2 * w])
 }
 
 /// `leaky_relu(x, slope)`: one pass forward and one backward on flex (Burn's autodiff composes

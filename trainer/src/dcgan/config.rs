@@ -1,6 +1,6 @@
-//! The DCGAN run's configuration (saved as `config.json`) and the flags that make it. Each
-//! default lives once: architecture defaults in `DcganConfig`, the driver's in `RunOptions`,
-//! Adam's in `OptimizerOptions`, the rest in `Default` impls here; clap reads them all.
+//! The DCGAN run's configuration (saved as `config.json`), made from the face GANs' flags
+//! (`crate::gan_flags`). Each default lives once: architecture defaults in `DcganConfig`, the
+//! driver's in `RunOptions`, Adam's in `OptimizerOptions`, the rest in `Default` impls here.
 
 use std::path::PathBuf;
 
@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::labels::LabelSmoothing;
 use crate::adversarial::OptimizerOptions;
 use crate::augment::Policy;
+use crate::face_gan::{GanFlags, default_ema_decay};
 use crate::run::RunOptions;
 
 /// How the discriminator's targets are made (see `facegan train --help`).
@@ -40,12 +41,7 @@ impl Default for LabelConfig {
     }
 }
 
-/// About the last 1,000 steps: a third of an epoch of the 30,000-face set at batch 32.
-fn default_ema_decay() -> f64 {
-    0.999
-}
-
-fn default_generator_steps() -> usize {
+pub fn default_generator_steps() -> usize {
     1
 }
 
@@ -73,64 +69,6 @@ pub struct TrainConfig {
     pub augment: Vec<Policy>,
 }
 
-/// The DCGAN's own flags of `facegan train`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DcganFlags {
-    /// DCGAN: length of the latent vector z.
-    #[arg(long, default_value_t = DcganConfig::new().latent_size)]
-    pub latent_size: usize,
-    /// DCGAN: channels of the generator's last hidden layer (doubled at each earlier stage).
-    #[arg(long, default_value_t = DcganConfig::new().generator_width)]
-    pub generator_width: usize,
-    /// DCGAN: channels of the discriminator's first layer (doubled at each later stage).
-    #[arg(long, default_value_t = DcganConfig::new().discriminator_width)]
-    pub discriminator_width: usize,
-    /// DCGAN: kernel size of the stride-2 convolutions: 4 or 5.
-    #[arg(long, default_value_t = DcganConfig::new().kernel_size)]
-    pub kernel_size: usize,
-    /// DCGAN: give the discriminator one fewer convolution stage (weaker D).
-    #[arg(long)]
-    pub shallow_discriminator: bool,
-    /// Soft targets for the discriminator.
-    #[arg(long, value_enum, default_value_t = LabelConfig::default().smoothing)]
-    pub label_smoothing: LabelSmoothing,
-    /// Range of real targets with --label-smoothing range, as LOW,HIGH.
-    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = LabelConfig::default().real_range)]
-    pub real_label_range: Vec<f64>,
-    /// Range of fake targets with --label-smoothing range, as LOW,HIGH.
-    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = LabelConfig::default().fake_range)]
-    pub fake_label_range: Vec<f64>,
-    /// Real target with --label-smoothing one-sided.
-    #[arg(long, default_value_t = LabelConfig::default().one_sided_real)]
-    pub one_sided_real_label: f64,
-    /// Fraction of discriminator targets flipped at random each step (0 to 1).
-    #[arg(long, default_value_t = LabelConfig::default().noise)]
-    pub label_noise: f64,
-    /// Swap real and fake targets for the discriminator every N-th epoch (0 = never).
-    #[arg(long, default_value_t = LabelConfig::default().flip_every)]
-    pub flip_labels_every: usize,
-    /// Use 0 for real and 1 for fake throughout.
-    #[arg(long)]
-    pub swap_labels: bool,
-    /// Generator updates per discriminator update.
-    #[arg(long, default_value_t = default_generator_steps())]
-    pub generator_steps: usize,
-    /// Decay of the moving average of the generator's weights, which draws the samples and is
-    /// exported (0 = use the last step's weights).
-    #[arg(long, default_value_t = default_ema_decay())]
-    pub ema_decay: f64,
-    /// DCGAN: start the generator from an exported `.fgw` file of the same architecture (for
-    /// example the shipped weights) instead of random weights; the discriminator starts fresh.
-    /// Only read when the run starts; a resumed run continues from its checkpoint.
-    #[arg(long, value_name = "FILE")]
-    pub init_generator: Option<PathBuf>,
-    /// DiffAugment: random differentiable changes applied to real and generated images alike
-    /// every time the discriminator sees them, comma-separated (for example
-    /// color,translation,cutout). Lets a GAN learn from a few thousand images.
-    #[arg(long, value_enum, value_delimiter = ',')]
-    pub augment: Vec<Policy>,
-}
-
 impl TrainConfig {
     /// DCGAN's published settings (Adam 2e-4, betas 0.5/0.999, hard labels) for `model` on
     /// `data`: what `facegan train` does without flags, less the epoch and batch counts.
@@ -153,7 +91,7 @@ impl TrainConfig {
         image_size: usize,
         run: RunOptions,
         optimizer: OptimizerOptions,
-        flags: &DcganFlags,
+        flags: &GanFlags,
     ) -> anyhow::Result<Self> {
         let pair = |values: &[f64], flag: &str| -> anyhow::Result<[f64; 2]> {
             let [low, high] = values else {
@@ -166,9 +104,17 @@ impl TrainConfig {
             data,
             model: DcganConfig::new()
                 .with_image_size(image_size)
-                .with_latent_size(flags.latent_size)
-                .with_generator_width(flags.generator_width)
-                .with_discriminator_width(flags.discriminator_width)
+                .with_latent_size(flags.latent_size.unwrap_or(DcganConfig::new().latent_size))
+                .with_generator_width(
+                    flags
+                        .generator_width
+                        .unwrap_or(DcganConfig::new().generator_width),
+                )
+                .with_discriminator_width(
+                    flags
+                        .discriminator_width
+                        .unwrap_or(DcganConfig::new().discriminator_width),
+                )
                 .with_kernel_size(flags.kernel_size)
                 .with_shallow_discriminator(flags.shallow_discriminator),
             run,

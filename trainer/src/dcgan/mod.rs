@@ -2,9 +2,7 @@
 //! discriminator, label tricks and the moving average of its weights, as a model of the
 //! training driver.
 
-mod average;
 mod config;
-mod diversity;
 mod labels;
 
 use std::path::Path;
@@ -14,19 +12,19 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
-use facegan_model::image::nchw_to_rgb8;
 use facegan_model::weights::{Precision, save_generator_as};
-use facegan_model::{DcganConfig, Discriminator, Generator, SplitMix64, latent_batch};
+use facegan_model::{DcganConfig, Discriminator, Generator, SplitMix64};
 use serde::{Deserialize, Serialize};
 
-pub use average::{blend, decay_at};
-pub use config::{DcganFlags, LabelConfig, TrainConfig};
-pub use diversity::{COLLAPSE_RATIO, DIVERSITY_FILE, mean_pairwise_distance};
+pub use config::{LabelConfig, TrainConfig, default_generator_steps};
 pub use labels::{LabelPolicy, LabelSmoothing};
 
 use crate::adversarial::{bce_with_logits, read_scalars, scoring_copy};
 use crate::augment::augment;
 use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
+use crate::face_gan::{
+    SAMPLE_SEEDS, blend, check_diversity, decay_at, latent_tensor, noise, render_faces,
+};
 use crate::run::{
     Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
     optimizer_bytes,
@@ -41,9 +39,6 @@ pub fn train(
 ) -> anyhow::Result<crate::run::TrainSummary> {
     crate::run::train::<Dcgan>(config, run_dir, device, stop)
 }
-
-/// Seeds of the fixed sample grid: the same 64 faces `facegan generate --seed 0` draws.
-pub const SAMPLE_SEEDS: std::ops::Range<u64> = 0..64;
 
 /// The DCGAN's columns of `log.csv`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -154,7 +149,10 @@ impl Trainable for Dcgan {
         let seeds: Vec<u64> = SAMPLE_SEEDS.collect();
         let z = latent_tensor(&seeds, config.model.latent_size, device);
         Ok(SampleGrid {
-            tiles: render_faces(self.sample_generator(), z, config.model.image_size)?,
+            tiles: render_faces(
+                self.sample_generator().valid().forward(z),
+                config.model.image_size,
+            )?,
             size: config.model.image_size,
             columns: 8,
         })
@@ -169,17 +167,7 @@ impl Trainable for Dcgan {
         epoch: usize,
         grid: &SampleGrid,
     ) -> anyhow::Result<String> {
-        let count = images.len().min(grid.tiles.len());
-        let real: Vec<Vec<u8>> = (0..count).map(|i| images.image(i).to_vec()).collect();
-        let spread = mean_pairwise_distance(&grid.tiles);
-        let ratio = diversity::record(run_dir, epoch, spread, mean_pairwise_distance(&real))?;
-        if ratio < COLLAPSE_RATIO {
-            log::warn!(
-                "epoch {epoch}: the samples' diversity is {ratio:.2} of the real images' (below \
-                 {COLLAPSE_RATIO}): possible mode collapse; look at samples/epoch_{epoch:03}.png"
-            );
-        }
-        Ok(format!(", diversity {ratio:.2} of real"))
+        check_diversity(images, run_dir, epoch, grid)
     }
 
     /// The sample generator as an f16 `.fgw`: near-lossless, so averaging several snapshots
@@ -329,12 +317,6 @@ impl Dcgan {
     }
 }
 
-/// `[n, latent, 1, 1]` standard normal noise from the run's own stream.
-fn noise(rng: &mut SplitMix64, n: usize, latent: usize, device: &Device) -> Tensor<4> {
-    let values: Vec<f32> = (0..n * latent).map(|_| rng.normal()).collect();
-    Tensor::from_data(TensorData::new(values, [n, latent, 1, 1]), device)
-}
-
 fn vector(values: Vec<f32>, device: &Device) -> Tensor<1> {
     let n = values.len();
     Tensor::from_data(TensorData::new(values, [n]), device)
@@ -356,26 +338,6 @@ fn generator_from_file(
         .model
         .init_generator(device)
         .try_load_record(loaded.into_record())?)
-}
-
-/// The seeded latents of `seeds` as a `[n, latent, 1, 1]` tensor.
-pub fn latent_tensor(seeds: &[u64], latent: usize, device: &Device) -> Tensor<4> {
-    let values = latent_batch(seeds, latent);
-    Tensor::from_data(TensorData::new(values, [seeds.len(), latent, 1, 1]), device)
-}
-
-/// Runs the generator in inference mode (BatchNorm running statistics) and returns RGB8 faces.
-pub fn render_faces(
-    generator: &Generator,
-    z: Tensor<4>,
-    size: usize,
-) -> anyhow::Result<Vec<Vec<u8>>> {
-    let images = generator.valid().forward(z);
-    let values = images
-        .into_data()
-        .try_to_vec::<f32>()
-        .map_err(|error| anyhow::anyhow!("cannot read generated images: {error:?}"))?;
-    Ok(nchw_to_rgb8(&values, size))
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ pub enum Outcome {
     Finished,
     /// The stop flag was raised; a checkpoint was written first.
     Interrupted,
+    /// The run reached `--minutes` of training; a checkpoint was written first.
+    TimeUp,
 }
 
 #[derive(Debug, Clone)]
@@ -171,11 +173,16 @@ pub fn train<M: Trainable>(
             state.epoch = epoch;
             state.batch = number + 1;
             state.rng_state = rng.state;
-            if stop.load(Ordering::SeqCst) {
+            let time_up = options.minutes > 0.0 && state.elapsed_s >= options.minutes * 60.0;
+            if time_up || stop.load(Ordering::SeqCst) {
                 save(run_dir, &model, &state)?;
                 progress.abandon();
                 return Ok(TrainSummary {
-                    outcome: Outcome::Interrupted,
+                    outcome: if time_up {
+                        Outcome::TimeUp
+                    } else {
+                        Outcome::Interrupted
+                    },
                     epochs_done: epoch,
                     steps: state.step,
                 });

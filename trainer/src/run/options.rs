@@ -25,6 +25,11 @@ pub struct RunOptions {
     /// the last few (0 = never).
     #[arg(long, default_value_t = RunOptions::default().snapshot_every)]
     pub snapshot_every: usize,
+    /// Stop (with a checkpoint) once the run has trained this many minutes in all, resumes
+    /// included (0 = no limit): equal-time comparisons, or "train for the night". Running the
+    /// same command with a higher limit continues.
+    #[arg(long, default_value_t = RunOptions::default().minutes)]
+    pub minutes: f64,
     /// Use at most this many images (0 = all), e.g. for a quick trial run.
     #[arg(long, default_value_t = RunOptions::default().max_images)]
     pub max_images: usize,
@@ -42,6 +47,7 @@ impl Default for RunOptions {
             seed: 42,
             checkpoint_every: 500,
             snapshot_every: 0,
+            minutes: 0.0,
             max_images: 0,
             inject_nan_at_step: None,
         }
@@ -61,6 +67,11 @@ impl RunOptions {
     pub fn validate(&self) -> anyhow::Result<()> {
         ensure!(self.epochs >= 1, "--epochs must be at least 1");
         ensure!(self.batch_size >= 1, "--batch-size must be at least 1");
+        ensure!(
+            self.minutes >= 0.0 && self.minutes.is_finite(),
+            "--minutes must be 0 (no limit) or a positive number, found {}",
+            self.minutes
+        );
         Ok(())
     }
 }

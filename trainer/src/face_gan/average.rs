@@ -1,4 +1,4 @@
-//! A moving average of the generator's weights (EMA, "Polyak averaging").
+//! A moving average of a generator's weights (EMA, "Polyak averaging"), for any GAN model.
 //!
 //! A GAN's generator never settles: each step chases the discriminator's latest opinion, so the
 //! weights of any one step carry that step's noise (speckled textures, smeared eyes). The average
@@ -7,7 +7,11 @@
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::Tensor;
-use facegan_model::Generator;
+
+/// About the last 1,000 steps: a third of an epoch of the 30,000-face set at batch 32.
+pub fn default_ema_decay() -> f64 {
+    0.999
+}
 
 /// The decay used at `step` (1-based): the configured one, but lower during the first steps so
 /// that the average is not dominated by the random initial weights.
@@ -18,7 +22,7 @@ pub fn decay_at(decay: f64, step: u64) -> f64 {
 
 /// `average * decay + current * (1 - decay)`, parameter by parameter (running statistics
 /// included). `current` may live on the autodiff device; the result stays on `average`'s.
-pub fn blend(average: Generator, current: &Generator, decay: f64) -> Generator {
+pub fn blend<G: Module>(average: G, current: &G, decay: f64) -> G {
     let mut collector = Collector::default();
     current.valid().visit(&mut collector);
     let mut mixer = Mixer {
@@ -75,7 +79,7 @@ impl ModuleMapper for Mixer {
 mod tests {
     use super::*;
     use burn::tensor::Device;
-    use facegan_model::DcganConfig;
+    use facegan_model::{DcganConfig, Generator};
 
     fn floats(generator: &Generator) -> Vec<f32> {
         let mut collector = Collector::default();

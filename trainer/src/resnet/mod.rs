@@ -1,0 +1,313 @@
+//! `facegan train --model resnet`: a ResNet generator (`facegan_model::resnet`) against a
+//! spectrally normalised ResNet discriminator, with the hinge loss, two learning rates, an
+//! optional R1 penalty, DiffAugment and the moving average of the generator, as a model of the
+//! training driver. The recipe of SNGAN (Miyato et al. 2018) and its successors, made small.
+
+mod config;
+mod discriminator;
+mod spectral_norm;
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor, TensorData};
+use facegan_model::weights::{Precision, save_resnet_generator_as};
+use facegan_model::{ResnetGenerator, SplitMix64};
+use serde::{Deserialize, Serialize};
+
+pub use config::TrainConfig;
+pub use discriminator::{ResnetDiscriminator, init_discriminator};
+pub use spectral_norm::SnConv2d;
+
+use crate::adversarial::{
+    R1_STEP, hinge_discriminator_loss, hinge_generator_loss, r1_estimate, read_scalars,
+    scoring_copy,
+};
+use crate::augment::augment;
+use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
+use crate::face_gan::{
+    SAMPLE_SEEDS, blend, check_diversity, decay_at, latent_tensor, noise, render_faces,
+};
+use crate::run::{
+    Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
+    optimizer_bytes,
+};
+
+/// The ResNet's columns of `log.csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ResnetLosses {
+    /// Hinge loss of D (without the R1 term).
+    pub d_loss: f32,
+    pub g_loss: f32,
+    /// D's mean logit on real and on generated images (hinge: > 1 and < -1 once sure).
+    pub d_real: f32,
+    pub d_fake: f32,
+    /// The R1 estimate `E |grad D(x)|^2` (0 when the penalty is off).
+    pub r1: f32,
+}
+
+/// Both networks, their optimisers and the generator's moving average.
+pub struct Resnet {
+    pub generator: ResnetGenerator,
+    /// The moving average of `generator` (off the autodiff device); `None` with `--ema-decay 0`.
+    average: Option<ResnetGenerator>,
+    discriminator: ResnetDiscriminator,
+    generator_optimizer: ModuleOptimizer,
+    discriminator_optimizer: ModuleOptimizer,
+}
+
+impl RunConfig for TrainConfig {
+    type Architecture = facegan_model::ResnetConfig;
+    type Data = ImageSet;
+
+    fn run(&self) -> &RunOptions {
+        &self.run
+    }
+
+    fn architecture(&self) -> facegan_model::ResnetConfig {
+        self.model.clone()
+    }
+
+    fn load_data(&self) -> anyhow::Result<ImageSet> {
+        self.validate()?;
+        let (images, skipped) =
+            load_folder(&self.data, self.model.image_size, self.run.max_images)?;
+        report_skipped(&skipped, images.len());
+        Ok(images)
+    }
+
+    fn data_len(images: &ImageSet) -> usize {
+        images.len()
+    }
+}
+
+impl Trainable for Resnet {
+    const KIND: &'static str = "resnet";
+    type Config = TrainConfig;
+    type Losses = ResnetLosses;
+
+    fn fresh(config: &TrainConfig, device: &Device) -> anyhow::Result<Self> {
+        device.seed(config.run.seed);
+        let generator = config.model.init_generator(device);
+        Ok(Self {
+            average: (config.ema_decay > 0.0).then(|| generator.valid()),
+            generator,
+            discriminator: init_discriminator(&config.model, device),
+            generator_optimizer: config.optimizer.adam(),
+            discriminator_optimizer: config.optimizer.adam(),
+        })
+    }
+
+    fn step(
+        &mut self,
+        config: &TrainConfig,
+        images: &ImageSet,
+        batch: Batch,
+        device: &Device,
+    ) -> ResnetLosses {
+        let losses = self.train_step(
+            config,
+            images,
+            batch.indices,
+            batch.rng,
+            device,
+            batch.inject_nan,
+        );
+        if let Some(previous) = self.average.take() {
+            let decay = decay_at(config.ema_decay, batch.step);
+            self.average = Some(blend(previous, &self.generator, decay));
+        }
+        losses
+    }
+
+    fn summary(losses: &ResnetLosses) -> Vec<(&'static str, f32)> {
+        vec![
+            ("d_loss", losses.d_loss),
+            ("g_loss", losses.g_loss),
+            ("D(x)", losses.d_real),
+            ("D(G(z))", losses.d_fake),
+            ("r1", losses.r1),
+        ]
+    }
+
+    fn samples(
+        &self,
+        config: &TrainConfig,
+        _images: &ImageSet,
+        device: &Device,
+    ) -> anyhow::Result<SampleGrid> {
+        let seeds: Vec<u64> = SAMPLE_SEEDS.collect();
+        let z = latent_tensor(&seeds, config.model.latent_size, device);
+        Ok(SampleGrid {
+            tiles: render_faces(
+                self.sample_generator().valid().forward(z),
+                config.model.image_size,
+            )?,
+            size: config.model.image_size,
+            columns: 8,
+        })
+    }
+
+    fn end_epoch(
+        &mut self,
+        _config: &TrainConfig,
+        images: &ImageSet,
+        run_dir: &Path,
+        epoch: usize,
+        grid: &SampleGrid,
+    ) -> anyhow::Result<String> {
+        check_diversity(images, run_dir, epoch, grid)
+    }
+
+    fn snapshot(&self, config: &TrainConfig, _images: &ImageSet) -> Option<Vec<u8>> {
+        Some(save_resnet_generator_as(
+            self.sample_generator(),
+            &config.model,
+            Precision::Half,
+        ))
+    }
+
+    fn save(&self) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
+        let mut sections = vec![
+            ("generator", module_bytes(&self.generator)?),
+            ("discriminator", module_bytes(&self.discriminator)?),
+            (
+                "generator_optimizer",
+                optimizer_bytes(&self.generator_optimizer)?,
+            ),
+            (
+                "discriminator_optimizer",
+                optimizer_bytes(&self.discriminator_optimizer)?,
+            ),
+        ];
+        if let Some(average) = &self.average {
+            sections.push(("generator_average", module_bytes(average)?));
+        }
+        Ok(sections)
+    }
+
+    fn load(
+        config: &TrainConfig,
+        sections: &mut Sections,
+        device: &Device,
+    ) -> anyhow::Result<Self> {
+        let model = &config.model;
+        let generator = load_module(model.init_generator(device), sections.take("generator")?)?;
+        let discriminator = load_module(
+            init_discriminator(model, device),
+            sections.take("discriminator")?,
+        )?;
+        let average = match (
+            config.ema_decay,
+            sections.take_optional("generator_average"),
+        ) {
+            (0.0, _) => None,
+            (_, Some(bytes)) => {
+                let inner = device.clone().without_autodiff();
+                Some(load_module(model.init_generator(&inner), bytes)?)
+            }
+            (_, None) => Some(generator.valid()),
+        };
+        Ok(Self {
+            generator,
+            average,
+            discriminator,
+            generator_optimizer: config
+                .optimizer
+                .adam_from(sections.take("generator_optimizer")?)?,
+            discriminator_optimizer: config
+                .optimizer
+                .adam_from(sections.take("discriminator_optimizer")?)?,
+        })
+    }
+}
+
+impl Resnet {
+    /// The generator that draws samples: the average when the run keeps one.
+    pub fn sample_generator(&self) -> &ResnetGenerator {
+        self.average.as_ref().unwrap_or(&self.generator)
+    }
+
+    /// One discriminator update, then one generator update.
+    pub fn train_step(
+        &mut self,
+        config: &TrainConfig,
+        images: &ImageSet,
+        indices: &[usize],
+        rng: &mut SplitMix64,
+        device: &Device,
+        inject_nan: bool,
+    ) -> ResnetLosses {
+        let n = indices.len();
+        let latent = config.model.latent_size;
+        let flips: Vec<bool> = (0..n).map(|_| rng.chance(0.5)).collect();
+        let real = augment(
+            batch_tensor(images, indices, &flips, device),
+            &config.augment,
+            rng,
+        );
+        let fake = self.generator.forward(noise(rng, n, latent, device));
+
+        // Discriminator: reals above +1, fakes below -1. D has no BatchNorm, so reals, fakes
+        // (and, for R1, nudged reals) go through as one batch: one pass, one power-iteration
+        // step per layer.
+        let mut parts = vec![
+            real.clone(),
+            augment(fake.clone().detach(), &config.augment, rng),
+        ];
+        let with_r1 = config.r1_gamma > 0.0;
+        if with_r1 {
+            // From the run's stream, so a resumed run draws the same nudges.
+            let dims = real.dims();
+            let values: Vec<f32> = (0..real.shape().num_elements())
+                .map(|_| rng.normal() * R1_STEP as f32)
+                .collect();
+            parts.push(real + Tensor::from_data(TensorData::new(values, dims), device));
+        }
+        let logits = self.discriminator.forward(Tensor::cat(parts, 0));
+        let real_logits = logits.clone().slice(0..n);
+        let fake_logits = logits.clone().slice(n..2 * n);
+        let mut d_loss = hinge_discriminator_loss(real_logits.clone(), fake_logits.clone());
+        if inject_nan {
+            d_loss = d_loss.add_scalar(f32::NAN);
+        }
+        let d_loss_value = d_loss.clone().detach();
+        let r1 = if with_r1 {
+            let r1 = r1_estimate(real_logits.clone(), logits.slice(2 * n..3 * n), R1_STEP);
+            d_loss = d_loss + r1.clone().mul_scalar(config.r1_gamma / 2.0);
+            r1.detach()
+        } else {
+            Tensor::zeros([1], device)
+        };
+        let d_real = real_logits.mean().detach();
+        let d_fake = fake_logits.mean().detach();
+        let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
+        self.discriminator = self.discriminator_optimizer.step(
+            config.optimizer.discriminator_lr,
+            self.discriminator.clone(),
+            grads,
+        );
+
+        // Generator: raise the updated discriminator's score of its images.
+        let scorer = scoring_copy(&self.discriminator);
+        let g_loss = hinge_generator_loss(scorer.forward(augment(fake, &config.augment, rng)));
+        let g_loss_value = g_loss.clone().detach();
+        let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
+        self.generator = self.generator_optimizer.step(
+            config.optimizer.generator_lr,
+            self.generator.clone(),
+            grads,
+        );
+
+        let [d_loss, g_loss, d_real, d_fake, r1] =
+            read_scalars([d_loss_value, g_loss_value, d_real, d_fake, r1]);
+        ResnetLosses {
+            d_loss,
+            g_loss,
+            d_real,
+            d_fake,
+            r1,
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The ResNet GAN through the driver: it learns (samples move to the data's statistics), a
+//! resumed run matches an uninterrupted one (spectral norm's vectors, R1's nudges and
+//! DiffAugment's draws included), a NaN stops it with the checkpoint intact, and its export
+//! is the page's file of the ResNet architecture.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+
+use burn::tensor::Device;
+use common::{
+    colour_stats, distance, pixel_difference, shapes_folder, take_turn, temp_dir, write_shapes,
+};
+use facegan_model::weights::load_face_generator;
+use facegan_model::{GeneratorConfig, ResnetConfig};
+use facegan_trainer::augment::Policy;
+use facegan_trainer::export::{ExportPrecision, generator_from_run};
+use facegan_trainer::generate::faces_for_seeds;
+use facegan_trainer::resnet::{Resnet, ResnetLosses, TrainConfig};
+use facegan_trainer::run::{LOG_FILE, LoggedStep, Outcome, read_log, train};
+
+fn tiny(data: &std::path::Path, epochs: usize, batch_size: usize) -> TrainConfig {
+    let model = ResnetConfig::new()
+        .with_image_size(32)
+        .with_latent_size(16)
+        .with_generator_width(8)
+        .with_discriminator_width(8);
+    let mut config = TrainConfig::new(data.to_path_buf(), model, epochs, batch_size);
+    config.run.seed = 5;
+    config
+}
+
+fn log_of(run: &std::path::Path) -> Vec<LoggedStep<ResnetLosses>> {
+    read_log(&run.join(LOG_FILE)).unwrap()
+}
+
+#[test]
+fn samples_move_to_the_data_statistics() {
+    let _turn = take_turn();
+    let dir = temp_dir();
+    let data = dir.path().join("shapes");
+    let real = write_shapes(&data, 2048, 32, 1);
+    let (real_mean, real_background) = colour_stats(&real);
+
+    // The model's own defaults (betas, EMA, two learning rates), small networks; G as fast as
+    // D, as the DCGAN's test speeds its G: on this easy set a slow G only trails D.
+    let mut config = tiny(&data, 12, 32);
+    config.optimizer.generator_lr = config.optimizer.discriminator_lr;
+    let device = Device::flex();
+    let seeds: Vec<u64> = (1000..1128).collect();
+    let model: GeneratorConfig = config.model.clone().into();
+    device.seed(1);
+    let untrained = config.model.init_generator(&device).into();
+    let before = faces_for_seeds(&untrained, &model, &seeds, &device).unwrap();
+    let (before_mean, before_background) = colour_stats(&before);
+
+    let run = dir.path().join("run");
+    train::<Resnet>(&config, &run, &device, &AtomicBool::new(false)).unwrap();
+    let (trained, _) = generator_from_run(&run, &device).unwrap();
+    let after = faces_for_seeds(&trained, &model, &seeds, &device).unwrap();
+    let (after_mean, after_background) = colour_stats(&after);
+
+    let before_gap = distance(before_mean, real_mean);
+    let after_gap = distance(after_mean, real_mean);
+    println!(
+        "data: mean {real_mean:.1?} background {real_background:.3}\n\
+         untrained: mean {before_mean:.1?} background {before_background:.3} (colour gap {before_gap:.1})\n\
+         trained: mean {after_mean:.1?} background {after_background:.3} (colour gap {after_gap:.1})"
+    );
+    assert!(
+        before_background < 0.05,
+        "untrained generator already paints background"
+    );
+    assert!(
+        after_gap < 0.35 * before_gap,
+        "mean colour gap only went from {before_gap:.1} to {after_gap:.1}"
+    );
+    assert!(
+        after_background > 0.6 * real_background,
+        "background fraction {after_background:.3}, data {real_background:.3}"
+    );
+}
+
+/// Trains `config` straight through and, beside it, stopped after its first step and resumed;
+/// returns both logs and the faces of both generators.
+#[allow(clippy::type_complexity)]
+fn straight_and_resumed(
+    config: &TrainConfig,
+    dir: &std::path::Path,
+) -> (
+    Vec<LoggedStep<ResnetLosses>>,
+    Vec<LoggedStep<ResnetLosses>>,
+    (i32, f64),
+) {
+    let device = Device::flex();
+    let straight = dir.join("straight");
+    train::<Resnet>(config, &straight, &device, &AtomicBool::new(false)).unwrap();
+    let resumed = dir.join("resumed");
+    let first = train::<Resnet>(config, &resumed, &device, &AtomicBool::new(true)).unwrap();
+    assert_eq!(first.outcome, Outcome::Interrupted);
+    train::<Resnet>(config, &resumed, &device, &AtomicBool::new(false)).unwrap();
+    let seeds: Vec<u64> = (0..8).collect();
+    let faces = |run: &std::path::Path| {
+        let (generator, model) = generator_from_run(run, &device).unwrap();
+        faces_for_seeds(&generator, &model, &seeds, &device).unwrap()
+    };
+    let difference = pixel_difference(&faces(&straight), &faces(&resumed));
+    (log_of(&straight), log_of(&resumed), difference)
+}
+
+#[test]
+fn a_resumed_run_matches_an_uninterrupted_one() {
+    let _turn = take_turn();
+    let (dir, data) = shapes_folder(64, 3);
+    let mut config = tiny(&data, 3, 16);
+    // Every draw from the run's stream (DiffAugment's changes, R1's nudges), spectral norm's
+    // vectors, both Adams and the average come back from the checkpoint, and the kernels sum
+    // in a fixed order: the resumed run is the same run, bit for bit.
+    config.augment = vec![Policy::Color, Policy::Translation, Policy::Cutout];
+    config.r1_gamma = 1.0;
+    let (a, b, (worst, _)) = straight_and_resumed(&config, dir.path());
+    assert_eq!(a.len(), 12);
+    assert!(a.iter().all(|row| row.losses.r1 > 0.0), "R1 was computed");
+    let losses = |log: &[LoggedStep<ResnetLosses>]| -> Vec<ResnetLosses> {
+        log.iter().map(|row| row.losses).collect()
+    };
+    assert_eq!(losses(&a), losses(&b));
+    assert_eq!(worst, 0, "the resumed generator draws other faces");
+}
+
+#[test]
+fn a_nan_stops_the_run_with_the_last_checkpoint_intact() {
+    let _turn = take_turn();
+    let (dir, data) = shapes_folder(64, 4);
+    let mut config = tiny(&data, 2, 16);
+    config.run.checkpoint_every = 2;
+    config.run.inject_nan_at_step = Some(3);
+    let run = dir.path().join("run");
+    let device = Device::flex();
+    let error = train::<Resnet>(&config, &run, &device, &AtomicBool::new(false)).unwrap_err();
+    let message = format!("{error:#}");
+    assert!(
+        message.contains("diverged") && message.contains("step 3"),
+        "{message}"
+    );
+    let saved = facegan_trainer::run::checkpoint::load_latest(&run)
+        .unwrap()
+        .unwrap();
+    assert_eq!(saved.0.meta.step, 2);
+    assert_eq!(saved.0.meta.kind, "resnet");
+}
+
+#[test]
+fn the_export_is_a_resnet_file_that_draws_the_same_faces() {
+    let _turn = take_turn();
+    let (dir, data) = shapes_folder(64, 5);
+    let config = tiny(&data, 1, 16);
+    let run = dir.path().join("run");
+    let device = Device::flex();
+    train::<Resnet>(&config, &run, &device, &AtomicBool::new(false)).unwrap();
+
+    let seeds: Vec<u64> = (0..8).collect();
+    let (generator, model) = generator_from_run(&run, &device).unwrap();
+    let direct = faces_for_seeds(&generator, &model, &seeds, &device).unwrap();
+    for (precision, worst_allowed) in [(ExportPrecision::F16, 3), (ExportPrecision::Int8, 12)] {
+        let out = dir.path().join(format!("g-{precision:?}.fgw"));
+        common::export(&[&run], &out, precision, 256).unwrap();
+        let (loaded, loaded_model) =
+            load_face_generator(&std::fs::read(&out).unwrap(), &device).unwrap();
+        assert_eq!(loaded_model, GeneratorConfig::Resnet(config.model.clone()));
+        let faces = faces_for_seeds(&loaded, &loaded_model, &seeds, &device).unwrap();
+        let (worst, mean) = pixel_difference(&direct, &faces);
+        println!("{precision:?}: worst {worst}, mean {mean:.3}");
+        assert!(worst <= worst_allowed, "{precision:?}: worst pixel {worst}");
+    }
+}
