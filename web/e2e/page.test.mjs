@@ -282,6 +282,9 @@ test('a ResNet generator file is drawn like natively, on the CPU and WebGPU', { 
         const native = await readPng(path.join(RESNET_NATIVE_DIR, `seed_${seed}.png`));
         pairs.push([faces[seed], native.rgb]);
       }
+      // Flat images would agree trivially: the test file's faces must show structure.
+      const flattest = Math.min(...pairs.map(([, native]) => stdDev(native)));
+      assert.ok(flattest > 10, `a ResNet test face is nearly flat (std ${flattest.toFixed(1)})`);
       const worst = worstDifference(pairs);
       console.log(`ResNet, browser (${backend}) vs native: worst pixel ${worst.max}/255, worst mean ${worst.mean.toFixed(3)}/255`);
       assert.ok(worst.max <= MAX_PIXEL_DIFF, `a pixel differs by ${worst.max}`);
