@@ -23,12 +23,10 @@ use crate::adversarial::{bce_with_logits, read_scalars, scoring_copy};
 use crate::augment::augment;
 use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
 use crate::face_gan::{
-    SAMPLE_SEEDS, blend, check_diversity, decay_at, latent_tensor, noise, render_faces,
+    SAMPLE_SEEDS, blend, check_diversity, decay_at, gan_sections, latent_tensor, load_average,
+    noise, render_faces,
 };
-use crate::run::{
-    Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
-    optimizer_bytes,
-};
+use crate::run::{Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module};
 
 /// Trains (or resumes) the DCGAN run in `run_dir` through the driver (`crate::run::train`).
 pub fn train(
@@ -181,22 +179,13 @@ impl Trainable for Dcgan {
     }
 
     fn save(&self) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
-        let mut sections = vec![
-            ("generator", module_bytes(&self.generator)?),
-            ("discriminator", module_bytes(&self.discriminator)?),
-            (
-                "generator_optimizer",
-                optimizer_bytes(&self.generator_optimizer)?,
-            ),
-            (
-                "discriminator_optimizer",
-                optimizer_bytes(&self.discriminator_optimizer)?,
-            ),
-        ];
-        if let Some(average) = &self.average {
-            sections.push(("generator_average", module_bytes(average)?));
-        }
-        Ok(sections)
+        gan_sections(
+            &self.generator,
+            &self.discriminator,
+            &self.generator_optimizer,
+            &self.discriminator_optimizer,
+            self.average.as_ref(),
+        )
     }
 
     fn load(
@@ -210,18 +199,13 @@ impl Trainable for Dcgan {
             model.init_discriminator(device),
             sections.take("discriminator")?,
         )?;
-        // A run saved without an average (or by an older version) starts one from its generator.
-        let average = match (
+        let average = load_average(
             config.ema_decay,
-            sections.take_optional("generator_average"),
-        ) {
-            (0.0, _) => None,
-            (_, Some(bytes)) => {
-                let inner = device.clone().without_autodiff();
-                Some(load_module(model.init_generator(&inner), bytes)?)
-            }
-            (_, None) => Some(generator.valid()),
-        };
+            sections,
+            &generator,
+            |device| model.init_generator(device),
+            device,
+        )?;
         Ok(Self {
             generator,
             average,

@@ -9,13 +9,63 @@ pub mod latents;
 
 use std::path::Path;
 
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use burn::tensor::Device;
+
 use crate::data::ImageSet;
-use crate::run::SampleGrid;
+use crate::run::{SampleGrid, Sections, load_module, module_bytes, optimizer_bytes};
 
 pub use average::{blend, decay_at, default_ema_decay};
 pub use diversity::{COLLAPSE_RATIO, DIVERSITY_FILE, mean_pairwise_distance};
 pub use flags::GanFlags;
 pub use latents::{SAMPLE_SEEDS, latent_tensor, noise, render_faces};
+
+/// A face GAN's checkpoint sections: both networks, both Adams, and the generator's moving
+/// average when the run keeps one.
+pub fn gan_sections<G: Module, D: Module>(
+    generator: &G,
+    discriminator: &D,
+    generator_optimizer: &ModuleOptimizer,
+    discriminator_optimizer: &ModuleOptimizer,
+    average: Option<&G>,
+) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
+    let mut sections = vec![
+        ("generator", module_bytes(generator)?),
+        ("discriminator", module_bytes(discriminator)?),
+        ("generator_optimizer", optimizer_bytes(generator_optimizer)?),
+        (
+            "discriminator_optimizer",
+            optimizer_bytes(discriminator_optimizer)?,
+        ),
+    ];
+    if let Some(average) = average {
+        sections.push(("generator_average", module_bytes(average)?));
+    }
+    Ok(sections)
+}
+
+/// The generator's moving average from a checkpoint: none with `ema_decay` 0, the saved one
+/// (built from `template` off the autodiff `device`), or, for a run saved without one (or by
+/// an older version), a copy of `generator`.
+pub fn load_average<G: Module>(
+    ema_decay: f64,
+    sections: &mut Sections,
+    generator: &G,
+    template: impl FnOnce(&Device) -> G,
+    device: &Device,
+) -> anyhow::Result<Option<G>> {
+    Ok(
+        match (ema_decay, sections.take_optional("generator_average")) {
+            (0.0, _) => None,
+            (_, Some(bytes)) => {
+                let inner = device.clone().without_autodiff();
+                Some(load_module(template(&inner), bytes)?)
+            }
+            (_, None) => Some(generator.valid()),
+        },
+    )
+}
 
 /// The epoch-end check of a face GAN: the samples' spread against the real images', written
 /// to `diversity.csv`, with a warning below [`COLLAPSE_RATIO`]; returns the epoch line's note.

@@ -27,12 +27,10 @@ use crate::adversarial::{
 use crate::augment::augment;
 use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
 use crate::face_gan::{
-    SAMPLE_SEEDS, blend, check_diversity, decay_at, latent_tensor, noise, render_faces,
+    SAMPLE_SEEDS, blend, check_diversity, decay_at, gan_sections, latent_tensor, load_average,
+    noise, render_faces,
 };
-use crate::run::{
-    Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
-    optimizer_bytes,
-};
+use crate::run::{Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module};
 
 /// The ResNet's columns of `log.csv`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -169,22 +167,13 @@ impl Trainable for Resnet {
     }
 
     fn save(&self) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
-        let mut sections = vec![
-            ("generator", module_bytes(&self.generator)?),
-            ("discriminator", module_bytes(&self.discriminator)?),
-            (
-                "generator_optimizer",
-                optimizer_bytes(&self.generator_optimizer)?,
-            ),
-            (
-                "discriminator_optimizer",
-                optimizer_bytes(&self.discriminator_optimizer)?,
-            ),
-        ];
-        if let Some(average) = &self.average {
-            sections.push(("generator_average", module_bytes(average)?));
-        }
-        Ok(sections)
+        gan_sections(
+            &self.generator,
+            &self.discriminator,
+            &self.generator_optimizer,
+            &self.discriminator_optimizer,
+            self.average.as_ref(),
+        )
     }
 
     fn load(
@@ -198,17 +187,13 @@ impl Trainable for Resnet {
             init_discriminator(model, device),
             sections.take("discriminator")?,
         )?;
-        let average = match (
+        let average = load_average(
             config.ema_decay,
-            sections.take_optional("generator_average"),
-        ) {
-            (0.0, _) => None,
-            (_, Some(bytes)) => {
-                let inner = device.clone().without_autodiff();
-                Some(load_module(model.init_generator(&inner), bytes)?)
-            }
-            (_, None) => Some(generator.valid()),
-        };
+            sections,
+            &generator,
+            |device| model.init_generator(device),
+            device,
+        )?;
         Ok(Self {
             generator,
             average,
