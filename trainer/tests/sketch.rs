@@ -170,3 +170,54 @@ fn sketches_are_mostly_white_with_dark_strokes_and_deterministic() {
         );
     }
 }
+
+/// Roughening on the shipped generator's faces: per seed the same drawing; sparser (far fewer
+/// separate strokes) and thicker strokes than the XDoG drawings it starts from.
+#[test]
+fn roughened_drawings_are_deterministic_sparser_and_thicker_than_xdog() {
+    use facegan_trainer::generate::{faces_for_seeds, load_default_weights};
+    use facegan_trainer::sketch::{Roughen, Xdog, stroke_stats};
+
+    let device = burn::tensor::Device::flex();
+    let (generator, config) = load_default_weights(&device).unwrap();
+    let seeds: Vec<u64> = (0..24).collect();
+    let faces = faces_for_seeds(&generator, &config, &seeds, &device).unwrap();
+    let size = config.image_size() as u32;
+    let (mut xdog_length, mut rough_length, mut xdog_width, mut rough_width) = (0, 0, 0.0, 0.0);
+    let (mut xdog_strokes, mut rough_strokes) = (0, 0);
+    for (face, &seed) in faces.iter().zip(&seeds) {
+        let face = image::RgbImage::from_raw(size, size, face.clone()).unwrap();
+        let lines = Xdog::default().sketch(&face);
+        let rough = Roughen::default().sketch(&face, &lines, seed);
+        assert_eq!(rough, Roughen::default().sketch(&face, &lines, seed));
+        assert_ne!(rough, Roughen::default().sketch(&face, &lines, seed + 100));
+        let (x, r) = (stroke_stats(&lines), stroke_stats(&rough));
+        assert!(r.ink > 0.01, "face {seed}: a blank roughened drawing");
+        xdog_strokes += x.strokes;
+        rough_strokes += r.strokes;
+        xdog_length += x.length;
+        rough_length += r.length;
+        xdog_width += x.width;
+        rough_width += r.width;
+    }
+    let n = faces.len() as f64;
+    let (xdog_width, rough_width) = (xdog_width / n, rough_width / n);
+    println!(
+        "per drawing: strokes XDoG {:.1}, roughened {:.1}; centre-line pixels XDoG {:.0}, \
+         roughened {:.0}; mean stroke width XDoG {xdog_width:.2} px, roughened {rough_width:.2} px",
+        xdog_strokes as f64 / n,
+        rough_strokes as f64 / n,
+        xdog_length as f64 / n,
+        rough_length as f64 / n
+    );
+    // Sparser: a few long strokes (outlines) where XDoG leaves dozens of fragments; their
+    // total length is not lower, outlines being long.
+    assert!(
+        (rough_strokes as f64) < 0.5 * xdog_strokes as f64,
+        "{rough_strokes} vs {xdog_strokes}"
+    );
+    assert!(
+        rough_width > 1.15 * xdog_width,
+        "{rough_width} vs {xdog_width}"
+    );
+}

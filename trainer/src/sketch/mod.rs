@@ -2,6 +2,7 @@
 //! models. Each `FACES/x/name.ext` becomes `SKETCHES/x/name.png`, so the two folders pair up by
 //! name for pix2pix and serve as two unpaired domains for CycleGAN.
 
+pub mod roughen;
 pub mod xdog;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use image::{DynamicImage, RgbImage};
 use crate::data::find_images;
 use crate::prepare::{SkippedFile, decode, with_progress};
 use crate::render::{grid, save_png_atomically};
+pub use roughen::{Roughen, StrokeStats, stroke_stats};
 pub use xdog::{Xdog, ink_fraction};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -43,9 +45,43 @@ pub struct SketchArgs {
     /// Work on the image enlarged this many times (smoother strokes at 64 px).
     #[arg(long, default_value_t = Xdog::default().upscale)]
     pub upscale: u32,
+    /// Roughen the drawings toward what people draw on the pad (outlines of flat colour
+    /// regions, thinned and re-stroked with a pad brush, fragments and random strokes dropped,
+    /// smoothed and warped a little): see `sketch/roughen.rs`.
+    #[arg(long)]
+    pub roughen: bool,
+    /// Seed of the roughening; each file's drawing also depends on its name, so it is the same
+    /// whatever the order files are processed in.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
     /// Also write a PNG of the first 16 faces above their sketches, to judge the parameters.
     #[arg(long)]
     pub preview: Option<PathBuf>,
+}
+
+/// How `facegan sketch` draws: XDoG, optionally roughened with a seed.
+#[derive(Debug, Clone, Copy)]
+pub struct Drawing {
+    pub xdog: Xdog,
+    pub roughen: Option<(Roughen, u64)>,
+}
+
+impl Drawing {
+    /// The drawing of `face`; `name` picks the roughening's seed.
+    pub fn draw(&self, face: &RgbImage, name: &str) -> image::GrayImage {
+        let lines = self.xdog.sketch(face);
+        match &self.roughen {
+            Some((roughen, seed)) => roughen.sketch(face, &lines, seed ^ name_hash(name)),
+            None => lines,
+        }
+    }
+}
+
+/// FNV-1a of a file name: a seed per file that does not depend on processing order.
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// What a `sketch` run did.
@@ -66,7 +102,11 @@ pub fn run(args: &SketchArgs) -> anyhow::Result<()> {
         phi: args.phi,
         upscale: args.upscale,
     };
-    let summary = sketch_folder(&args.input, &args.out, &xdog)?;
+    let drawing = Drawing {
+        xdog,
+        roughen: args.roughen.then_some((Roughen::default(), args.seed)),
+    };
+    let summary = sketch_folder(&args.input, &args.out, &drawing)?;
     for skipped in &summary.skipped {
         log::warn!(
             "skipped {}: {} ({})",
@@ -83,7 +123,7 @@ pub fn run(args: &SketchArgs) -> anyhow::Result<()> {
         summary.skipped.len()
     );
     if let Some(preview) = &args.preview {
-        write_preview(&args.input, &xdog, preview)?;
+        write_preview(&args.input, &drawing, preview)?;
         println!("preview: {}", preview.display());
     }
     Ok(())
@@ -91,8 +131,12 @@ pub fn run(args: &SketchArgs) -> anyhow::Result<()> {
 
 /// Sketches every image under `input` (by extension, as training reads them: a prepared
 /// folder's report is not an image) into `output`, keeping relative paths.
-pub fn sketch_folder(input: &Path, output: &Path, xdog: &Xdog) -> anyhow::Result<SketchSummary> {
-    xdog.validate()?;
+pub fn sketch_folder(
+    input: &Path,
+    output: &Path,
+    drawing: &Drawing,
+) -> anyhow::Result<SketchSummary> {
+    drawing.xdog.validate()?;
     let files = find_images(input)?;
     std::fs::create_dir_all(output)
         .with_context(|| format!("cannot create {}", output.display()))?;
@@ -103,8 +147,9 @@ pub fn sketch_folder(input: &Path, output: &Path, xdog: &Xdog) -> anyhow::Result
                 .map(|file| {
                     let result = match decode(file) {
                         Ok(face) => {
-                            let sketch = xdog.sketch(&face);
                             let target = sketch_path(input, output, file);
+                            let name = target.strip_prefix(output).unwrap_or(&target);
+                            let sketch = drawing.draw(&face, &name.to_string_lossy());
                             if let Some(parent) = target.parent() {
                                 std::fs::create_dir_all(parent)?;
                             }
@@ -142,12 +187,19 @@ const PREVIEW_SIDE: u32 = 64;
 
 /// A grid of the first readable faces under `input` (name order), each row of faces followed
 /// by a row of their sketches: what the parameters do, before sketching a whole set.
-pub fn write_preview(input: &Path, xdog: &Xdog, out: &Path) -> anyhow::Result<()> {
-    let faces: Vec<RgbImage> = find_images(input)?
+pub fn write_preview(input: &Path, drawing: &Drawing, out: &Path) -> anyhow::Result<()> {
+    let faces: Vec<(String, RgbImage)> = find_images(input)?
         .iter()
-        .filter_map(|file| decode(file).ok())
+        .filter_map(|file| {
+            decode(file)
+                .ok()
+                .map(|face| (sketch_path(input, Path::new(""), file), face))
+        })
         .take(PREVIEW_FACES)
-        .map(|face| imageops::resize(&face, PREVIEW_SIDE, PREVIEW_SIDE, FilterType::Triangle))
+        .map(|(name, face)| {
+            let face = imageops::resize(&face, PREVIEW_SIDE, PREVIEW_SIDE, FilterType::Triangle);
+            (name.to_string_lossy().into_owned(), face)
+        })
         .collect();
     anyhow::ensure!(
         !faces.is_empty(),
@@ -156,9 +208,9 @@ pub fn write_preview(input: &Path, xdog: &Xdog, out: &Path) -> anyhow::Result<()
     );
     let mut tiles = Vec::new();
     for row in faces.chunks(PREVIEW_COLUMNS) {
-        tiles.extend(row.iter().map(|face| face.as_raw().clone()));
-        tiles.extend(row.iter().map(|face| {
-            DynamicImage::ImageLuma8(xdog.sketch(face))
+        tiles.extend(row.iter().map(|(_, face)| face.as_raw().clone()));
+        tiles.extend(row.iter().map(|(name, face)| {
+            DynamicImage::ImageLuma8(drawing.draw(face, name))
                 .to_rgb8()
                 .into_raw()
         }));
