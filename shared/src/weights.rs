@@ -23,7 +23,7 @@ use half::f16;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
-use crate::translate::CODE_SIZE;
+use crate::translate::{CODE_SIZE, EncoderHeader, SketchEncoder, fingerprint};
 use crate::{
     ConfigError, DcganConfig, FaceGenerator, Generator, GeneratorConfig, ResnetConfig,
     ResnetGenerator, TranslatorConfig, UNet,
@@ -36,6 +36,7 @@ const FIRST_VERSION: u32 = 1;
 pub const ARCHITECTURE: &str = "dcgan-generator";
 pub const RESNET_ARCHITECTURE: &str = "resnet-generator";
 pub const TRANSLATOR_ARCHITECTURE: &str = "unet-translator";
+pub const ENCODER_ARCHITECTURE: &str = "sketch-encoder";
 const PREAMBLE: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +69,16 @@ pub enum WeightsError {
     },
     #[error("the palette has a code of {found} values where {expected} are expected")]
     Palette { expected: usize, found: usize },
+    #[error(
+        "the sketch encoder belongs to another face generator: it was trained for the generator \
+         file with fingerprint {expected} ({describe}), the page's has {found}; train an encoder \
+         for this generator (facegan train --model encoder --generator ...)"
+    )]
+    EncoderGenerator {
+        expected: String,
+        found: String,
+        describe: String,
+    },
     #[error("weights were trained for {found:?}, expected {expected:?}")]
     Mismatch {
         expected: Box<DcganConfig>,
@@ -288,6 +299,17 @@ fn decode(bytes: &[u8], encoding: Encoding, shape: &[usize]) -> Vec<f32> {
     }
 }
 
+/// The architecture a `.fgw` file's header names ("dcgan-generator", "sketch-encoder", ...).
+pub fn architecture_of(bytes: &[u8]) -> Result<String, WeightsError> {
+    let all = [
+        ARCHITECTURE,
+        RESNET_ARCHITECTURE,
+        TRANSLATOR_ARCHITECTURE,
+        ENCODER_ARCHITECTURE,
+    ];
+    Ok(parse_header(bytes, &all)?.0.architecture)
+}
+
 /// Reads the config of a `.fgw` generator file without building anything.
 pub fn read_config(bytes: &[u8]) -> Result<DcganConfig, WeightsError> {
     let (header, _) = parse_header(bytes, &[ARCHITECTURE])?;
@@ -312,26 +334,43 @@ pub fn load_generator(
     Ok((generator, config))
 }
 
+/// Reads the architecture and config of a `.fgw` face generator file (either architecture)
+/// without building anything.
+pub fn read_face_config(bytes: &[u8]) -> Result<GeneratorConfig, WeightsError> {
+    Ok(face_header(bytes)?.0)
+}
+
+/// The config a face generator file's header names, checked, with the parsed header.
+fn face_header(bytes: &[u8]) -> Result<(GeneratorConfig, Header, usize), WeightsError> {
+    let (header, data_start) = parse_header(bytes, &[ARCHITECTURE, RESNET_ARCHITECTURE])?;
+    let config: GeneratorConfig = if header.architecture == ARCHITECTURE {
+        let config: DcganConfig = serde_json::from_value(header.config.clone())?;
+        config.validate()?;
+        config.into()
+    } else {
+        let config: ResnetConfig = serde_json::from_value(header.config.clone())?;
+        config.validate()?;
+        config.into()
+    };
+    Ok((config, header, data_start))
+}
+
 /// Rebuilds the generator stored in `.fgw` bytes, whichever architecture its header names.
 pub fn load_face_generator(
     bytes: &[u8],
     device: &Device,
 ) -> Result<(FaceGenerator, GeneratorConfig), WeightsError> {
-    let (header, data_start) = parse_header(bytes, &[ARCHITECTURE, RESNET_ARCHITECTURE])?;
-    if header.architecture == ARCHITECTURE {
-        let (generator, config) = load_generator(bytes, device)?;
-        return Ok((generator.into(), config.into()));
-    }
-    let config: ResnetConfig = serde_json::from_value(header.config.clone())?;
-    config.validate()?;
-    let generator = load_tensors(
-        config.init_generator(device),
-        &header,
-        bytes,
-        data_start,
-        device,
-    )?;
-    Ok((generator.into(), config.into()))
+    let (config, header, data_start) = face_header(bytes)?;
+    // Each architecture's own module, as it was saved, not the enum around it.
+    let generator = match &config {
+        GeneratorConfig::Dcgan(c) => {
+            load_tensors(c.init_generator(device), &header, bytes, data_start, device)?.into()
+        }
+        GeneratorConfig::Resnet(c) => {
+            load_tensors(c.init_generator(device), &header, bytes, data_start, device)?.into()
+        }
+    };
+    Ok((generator, config))
 }
 
 /// A translator's palette: colour codes in the networks' [-1, 1] range.
@@ -345,18 +384,73 @@ pub fn load_translator(
     let (header, data_start) = parse_header(bytes, &[TRANSLATOR_ARCHITECTURE])?;
     let config: TranslatorConfig = serde_json::from_value(header.config.clone())?;
     config.validate()?;
-    let mut palette = Vec::with_capacity(header.palette.len());
-    for entry in &header.palette {
-        if entry.len() != CODE_SIZE {
-            return Err(WeightsError::Palette {
-                expected: CODE_SIZE,
-                found: entry.len(),
-            });
-        }
-        palette.push(std::array::from_fn(|i| crate::image::from_byte(entry[i])));
-    }
+    let palette = palette_of(&header)?;
     let unet = load_tensors(config.init_unet(device), &header, bytes, data_start, device)?;
     Ok((unet, config, palette))
+}
+
+/// The colour codes of a header's palette, each checked for length.
+fn palette_of(header: &Header) -> Result<Palette, WeightsError> {
+    header
+        .palette
+        .iter()
+        .map(|entry| {
+            if entry.len() != CODE_SIZE {
+                return Err(WeightsError::Palette {
+                    expected: CODE_SIZE,
+                    found: entry.len(),
+                });
+            }
+            Ok(std::array::from_fn(|i| crate::image::from_byte(entry[i])))
+        })
+        .collect()
+}
+
+/// Serialises a sketch encoder with the identity of its generator and a palette of colour
+/// codes (bytes, `CODE_SIZE` each).
+pub fn save_encoder_as(
+    encoder: &SketchEncoder,
+    header: &EncoderHeader,
+    palette: Vec<Vec<u8>>,
+    precision: Precision,
+) -> Vec<u8> {
+    let config = serde_json::to_value(header).expect("header serialises");
+    write_file(ENCODER_ARCHITECTURE, config, palette, encoder, precision)
+}
+
+/// Rebuilds the sketch encoder stored in `.fgw` bytes, with its header and palette.
+pub fn load_encoder(
+    bytes: &[u8],
+    device: &Device,
+) -> Result<(SketchEncoder, EncoderHeader, Palette), WeightsError> {
+    let (header, data_start) = parse_header(bytes, &[ENCODER_ARCHITECTURE])?;
+    let config: EncoderHeader = serde_json::from_value(header.config.clone())?;
+    config.encoder.validate()?;
+    let palette = palette_of(&header)?;
+    let encoder = load_tensors(
+        config.encoder.init(device),
+        &header,
+        bytes,
+        data_start,
+        device,
+    )?;
+    Ok((encoder, config, palette))
+}
+
+/// Refuses an encoder for a generator file other than the one it was trained for.
+pub fn check_encoder_generator(
+    encoder: &EncoderHeader,
+    generator_bytes: &[u8],
+) -> Result<(), WeightsError> {
+    let found = fingerprint(generator_bytes);
+    if found != encoder.generator_fingerprint {
+        return Err(WeightsError::EncoderGenerator {
+            expected: encoder.generator_fingerprint.clone(),
+            found,
+            describe: encoder.generator.describe(),
+        });
+    }
+    Ok(())
 }
 
 /// Checks the file's tensor list and length against `module` and loads its values into it.

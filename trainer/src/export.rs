@@ -6,14 +6,15 @@ use anyhow::{Context, bail, ensure};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::weights::{Precision, save_face_generator_as, save_translator_as};
-use facegan_model::{DcganConfig, FaceGenerator, GeneratorConfig, ResnetConfig, SplitMix64};
+use facegan_model::{DcganConfig, FaceGenerator, GeneratorConfig, SplitMix64};
 
 use crate::atomic_file::write_atomically;
 use crate::dcgan::Dcgan;
-use crate::face_gan::blend;
+use crate::encoder;
+use crate::face_gan::{blend, load_face_generator_bytes};
 use crate::generate::load_weights;
-use crate::resnet::Resnet;
-use crate::run::{Trainable, checkpoint, load_module};
+use crate::resnet::{self, Resnet};
+use crate::run::{Trainable, checkpoint};
 use crate::translate::{load_translator, read_palette};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -72,6 +73,16 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
                 odd.map_or_else(String::new, |path| path.display().to_string())
             );
         };
+        if let Some(bytes) = encoder::export_run(run_dir, precision, &device)? {
+            write_atomically(&args.out, &bytes)?;
+            log::info!(
+                "wrote {} ({:?}, {:.2} MB, sketch encoder)",
+                args.out.display(),
+                args.precision,
+                bytes.len() as f64 / 1e6
+            );
+            return Ok(());
+        }
         if let Some((unet, config)) = load_translator(run_dir, &device)? {
             let palette = read_palette(run_dir)?;
             let entries = palette.len();
@@ -188,9 +199,10 @@ pub fn generator_of_run(
         Dcgan::KIND => serde_json::from_value::<DcganConfig>(architecture)
             .with_context(unreadable)?
             .into(),
-        Resnet::KIND => serde_json::from_value::<ResnetConfig>(architecture)
+        // Its generator may be a DCGAN continued under the ResNet discriminator.
+        Resnet::KIND => serde_json::from_value::<resnet::Architecture>(architecture)
             .with_context(unreadable)?
-            .into(),
+            .generator(),
         other => bail!(
             "{} holds a {other} run, which has no face generator",
             path.display()
@@ -204,13 +216,7 @@ pub fn generator_of_run(
         Some(bytes) => bytes,
         None => saved.sections.take("generator")?,
     };
-    // The checkpoint holds the architecture's own module, not the enum around it.
-    let generator = match &config {
-        GeneratorConfig::Dcgan(c) => load_module(c.init_generator(device), weights).map(Into::into),
-        GeneratorConfig::Resnet(c) => {
-            load_module(c.init_generator(device), weights).map(Into::into)
-        }
-    }
-    .with_context(|| format!("cannot load the generator of {}", path.display()))?;
+    let generator = load_face_generator_bytes(&config, weights, device)
+        .with_context(|| format!("cannot load the generator of {}", path.display()))?;
     Ok((generator, config))
 }

@@ -12,6 +12,7 @@ use crate::adversarial::{OptimizerFlags, OptimizerOptions};
 use crate::backend::{self, BackendChoice};
 use crate::cyclegan::CycleGan;
 use crate::dcgan::{self, Dcgan};
+use crate::encoder::{self, Encoder, EncoderFlags};
 use crate::face_gan::GanFlags;
 use crate::pix2pix::Pix2Pix;
 use crate::resnet::{self, Resnet};
@@ -29,6 +30,9 @@ pub enum TrainModel {
     Pix2pix,
     /// CycleGAN: faces from sketches, trained on unpaired folders of sketches and faces.
     Cyclegan,
+    /// Sketch encoder: sketches to latents of a frozen face generator ("anime face" drawing
+    /// mode), trained on the generator's own samples; --data gives the colour palette.
+    Encoder,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -56,6 +60,8 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub gan: GanFlags,
     #[command(flatten)]
+    pub encoder: EncoderFlags,
+    #[command(flatten)]
     pub translation: TranslationFlags,
 }
 
@@ -63,6 +69,7 @@ pub struct TrainArgs {
 enum Job {
     Dcgan(dcgan::TrainConfig),
     Resnet(resnet::TrainConfig),
+    Encoder(encoder::TrainConfig),
     Translation(TranslateConfig),
 }
 
@@ -72,8 +79,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let translation = |mode| {
         anyhow::ensure!(
             args.gan.init_generator.is_none(),
-            "--init-generator takes a DCGAN generator; --model pix2pix and cyclegan start from \
-             random weights (or resume from their run folder)"
+            "--init-generator takes a face generator (--model dcgan or resnet); --model pix2pix \
+             and cyclegan start from random weights (or resume from their run folder)"
         );
         TranslateConfig::from_flags(
             mode,
@@ -92,22 +99,20 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             args.optimizer.resolve(OptimizerOptions::default()),
             &args.gan,
         )?),
-        TrainModel::Resnet => {
-            anyhow::ensure!(
-                args.gan.init_generator.is_none(),
-                "--init-generator takes a DCGAN generator; --model resnet starts from random \
-                 weights (or resumes from its run folder)"
-            );
-            Job::Resnet(resnet::TrainConfig::from_flags(
-                args.data.clone(),
-                args.image_size,
-                args.run.clone(),
-                &args.optimizer,
-                &args.gan,
-            )?)
-        }
+        TrainModel::Resnet => Job::Resnet(resnet::TrainConfig::from_flags(
+            args.data.clone(),
+            args.image_size,
+            args.run.clone(),
+            &args.optimizer,
+            &args.gan,
+        )?),
         TrainModel::Pix2pix => Job::Translation(translation(TranslateMode::Pix2Pix)?),
         TrainModel::Cyclegan => Job::Translation(translation(TranslateMode::CycleGan)?),
+        TrainModel::Encoder => Job::Encoder(encoder::TrainConfig::from_flags(
+            args.data.clone(),
+            args.run.clone(),
+            &args.encoder,
+        )?),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let handler_flag = Arc::clone(&stop);
@@ -123,6 +128,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let summary = match job {
         Job::Dcgan(config) => run::train::<Dcgan>(&config, &args.out, &selected.device, &stop)?,
         Job::Resnet(config) => run::train::<Resnet>(&config, &args.out, &selected.device, &stop)?,
+        Job::Encoder(config) => run::train::<Encoder>(&config, &args.out, &selected.device, &stop)?,
         Job::Translation(config) => translator(&config, &args.out, &selected.device, &stop)?,
     };
     match summary.outcome {

@@ -356,7 +356,7 @@ fn init_generator_refuses_another_architecture_and_the_translation_models() {
         "--init-generator",
         shipped,
     ];
-    assert_fails_with(&run(&args), &["--init-generator takes a DCGAN generator"]);
+    assert_fails_with(&run(&args), &["--init-generator takes a face generator"]);
 }
 
 /// `docs/cli.md` is `facegan --help` and every command's `--help`, so it cannot go stale: this

@@ -174,3 +174,67 @@ fn the_export_is_a_resnet_file_that_draws_the_same_faces() {
         assert!(worst <= worst_allowed, "{precision:?}: worst pixel {worst}");
     }
 }
+
+/// The third row of the head to head: the shipped DCGAN generator continued under the ResNet
+/// discriminator. The run trains the file's generator and its snapshots and export are DCGAN
+/// files; flags that contradict the file are refused, naming both values.
+#[test]
+fn a_resnet_run_continues_a_dcgan_generator_file() {
+    let _turn = take_turn();
+    let dir = temp_dir();
+    let data = dir.path().join("shapes");
+    write_shapes(&data, 8, 64, 6);
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../weights/anime-faces-64.fgw");
+    let run = dir.path().join("run");
+    let train = |extra: &[&str]| {
+        common::facegan()
+            .args(["train", "--model", "resnet", "--backend", "cpu", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&run)
+            .args([
+                "--epochs",
+                "1",
+                "--batch-size",
+                "4",
+                "--snapshot-every",
+                "1",
+            ])
+            .args(["--init-generator", shipped])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let refused = train(&["--generator-width", "16"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains("DCGAN generator, width 32")
+            && stderr.contains("--generator-width asks for 16"),
+        "{stderr}"
+    );
+
+    let output = train(&["--augment", "translation"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let snapshot = std::fs::read(run.join("snapshots/epoch_001.fgw")).unwrap();
+    let config = facegan_model::weights::read_face_config(&snapshot).unwrap();
+    assert!(matches!(config, GeneratorConfig::Dcgan(_)), "{config:?}");
+
+    // Two steps at G's learning rate of 1e-4 from the shipped weights: the faces are still the
+    // shipped generator's, nearly.
+    let device = Device::flex();
+    let (trained, model) = generator_from_run(&run, &device).unwrap();
+    let (shipped_g, shipped_model) =
+        facegan_trainer::generate::load_default_weights(&device).unwrap();
+    assert!(model.same_generator(&shipped_model));
+    let seeds: Vec<u64> = (0..8).collect();
+    let before = faces_for_seeds(&shipped_g, &shipped_model, &seeds, &device).unwrap();
+    let after = faces_for_seeds(&trained, &model, &seeds, &device).unwrap();
+    let (_, mean) = pixel_difference(&before, &after);
+    println!("mean pixel change after two steps: {mean:.2}");
+    assert!(mean > 0.0 && mean < 20.0, "{mean}");
+}

@@ -5,12 +5,14 @@
 
 mod colour_code;
 mod config;
+mod encoder;
 mod patch_discriminator;
 mod sketch_input;
 mod unet;
 
 pub use colour_code::{CODE_GRID, CODE_SIZE, colour_code, colour_code_bytes, palette_index};
 pub use config::TranslatorConfig;
+pub use encoder::{EncoderConfig, EncoderHeader, SketchEncoder, fingerprint};
 pub use patch_discriminator::PatchDiscriminator;
 pub use sketch_input::{grey_from_rgba, sketch_input};
 pub use unet::UNet;

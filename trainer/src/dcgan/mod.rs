@@ -26,7 +26,9 @@ use crate::face_gan::{
     SAMPLE_SEEDS, blend, check_diversity, decay_at, gan_sections, latent_tensor, load_average,
     noise, render_faces,
 };
-use crate::run::{Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module};
+use crate::run::{
+    Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
+};
 
 /// Trains (or resumes) the DCGAN run in `run_dir` through the driver (`crate::run::train`).
 pub fn train(
@@ -180,11 +182,11 @@ impl Trainable for Dcgan {
 
     fn save(&self) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
         gan_sections(
-            &self.generator,
+            module_bytes(&self.generator)?,
             &self.discriminator,
             &self.generator_optimizer,
             &self.discriminator_optimizer,
-            self.average.as_ref(),
+            self.average.as_ref().map(module_bytes).transpose()?,
         )
     }
 
@@ -203,7 +205,7 @@ impl Trainable for Dcgan {
             config.ema_decay,
             sections,
             &generator,
-            |device| model.init_generator(device),
+            |bytes, device| load_module(model.init_generator(device), bytes),
             device,
         )?;
         Ok(Self {

@@ -65,9 +65,11 @@ pub struct GanFlags {
     /// exported (0 = use the last step's weights).
     #[arg(long, default_value_t = default_ema_decay())]
     pub ema_decay: f64,
-    /// DCGAN: start the generator from an exported `.fgw` file of the same architecture (for
-    /// example the shipped weights) instead of random weights; the discriminator starts fresh.
-    /// Only read when the run starts; a resumed run continues from its checkpoint.
+    /// Start the generator from an exported `.fgw` file (for example the shipped weights)
+    /// instead of random weights; the discriminator starts fresh. DCGAN: a DCGAN file of the
+    /// run's architecture. ResNet: a DCGAN or ResNet file, trained under the ResNet
+    /// discriminator (its architecture comes from the file). Only read when the run starts; a
+    /// resumed run continues from its checkpoint.
     #[arg(long, value_name = "FILE")]
     pub init_generator: Option<PathBuf>,
     /// DiffAugment: random differentiable changes applied to real and generated images alike

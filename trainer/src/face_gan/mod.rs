@@ -12,6 +12,7 @@ use std::path::Path;
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
+use facegan_model::{FaceGenerator, GeneratorConfig};
 
 use crate::data::ImageSet;
 use crate::run::{SampleGrid, Sections, load_module, module_bytes, optimizer_bytes};
@@ -22,16 +23,17 @@ pub use flags::GanFlags;
 pub use latents::{SAMPLE_SEEDS, latent_tensor, noise, render_faces};
 
 /// A face GAN's checkpoint sections: both networks, both Adams, and the generator's moving
-/// average when the run keeps one.
-pub fn gan_sections<G: Module, D: Module>(
-    generator: &G,
+/// average when the run keeps one. The generators come as their bytes (`module_bytes`, or
+/// [`face_generator_bytes`]).
+pub fn gan_sections<D: Module>(
+    generator: Vec<u8>,
     discriminator: &D,
     generator_optimizer: &ModuleOptimizer,
     discriminator_optimizer: &ModuleOptimizer,
-    average: Option<&G>,
+    average: Option<Vec<u8>>,
 ) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
     let mut sections = vec![
-        ("generator", module_bytes(generator)?),
+        ("generator", generator),
         ("discriminator", module_bytes(discriminator)?),
         ("generator_optimizer", optimizer_bytes(generator_optimizer)?),
         (
@@ -40,31 +42,49 @@ pub fn gan_sections<G: Module, D: Module>(
         ),
     ];
     if let Some(average) = average {
-        sections.push(("generator_average", module_bytes(average)?));
+        sections.push(("generator_average", average));
     }
     Ok(sections)
 }
 
 /// The generator's moving average from a checkpoint: none with `ema_decay` 0, the saved one
-/// (built from `template` off the autodiff `device`), or, for a run saved without one (or by
-/// an older version), a copy of `generator`.
+/// (rebuilt by `load` off the autodiff `device`), or, for a run saved without one (or by an
+/// older version), a copy of `generator`.
 pub fn load_average<G: Module>(
     ema_decay: f64,
     sections: &mut Sections,
     generator: &G,
-    template: impl FnOnce(&Device) -> G,
+    load: impl FnOnce(Vec<u8>, &Device) -> anyhow::Result<G>,
     device: &Device,
 ) -> anyhow::Result<Option<G>> {
     Ok(
         match (ema_decay, sections.take_optional("generator_average")) {
             (0.0, _) => None,
-            (_, Some(bytes)) => {
-                let inner = device.clone().without_autodiff();
-                Some(load_module(template(&inner), bytes)?)
-            }
+            (_, Some(bytes)) => Some(load(bytes, &device.clone().without_autodiff())?),
             (_, None) => Some(generator.valid()),
         },
     )
+}
+
+/// A face generator's checkpoint bytes: its architecture's own module, not the enum around it
+/// (whose record would name the variant), as DCGAN and earlier ResNet runs saved it.
+pub fn face_generator_bytes(generator: &FaceGenerator) -> anyhow::Result<Vec<u8>> {
+    match generator {
+        FaceGenerator::Dcgan(g) => module_bytes(g),
+        FaceGenerator::Resnet(g) => module_bytes(g),
+    }
+}
+
+/// A face generator of architecture `config` from [`face_generator_bytes`], on `device`.
+pub fn load_face_generator_bytes(
+    config: &GeneratorConfig,
+    bytes: Vec<u8>,
+    device: &Device,
+) -> anyhow::Result<FaceGenerator> {
+    Ok(match config {
+        GeneratorConfig::Dcgan(c) => load_module(c.init_generator(device), bytes)?.into(),
+        GeneratorConfig::Resnet(c) => load_module(c.init_generator(device), bytes)?.into(),
+    })
 }
 
 /// The epoch-end check of a face GAN: the samples' spread against the real images', written

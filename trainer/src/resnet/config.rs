@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, ensure};
-use facegan_model::ResnetConfig;
+use anyhow::{Context, bail, ensure};
+use facegan_model::weights::read_face_config;
+use facegan_model::{GeneratorConfig, ResnetConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::adversarial::{OptimizerFlags, OptimizerOptions};
@@ -28,6 +29,31 @@ pub struct TrainConfig {
     /// DiffAugment policies applied to every image D sees.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub augment: Vec<Policy>,
+    /// The generator when it is not `model`'s ResNet: a DCGAN from `--init-generator`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<GeneratorConfig>,
+    /// The exported generator the run started from (read only when it starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_generator: Option<PathBuf>,
+}
+
+/// What a ResNet run's checkpoints must match: the discriminator's config (and the
+/// generator's, unless `generator` names another one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Architecture {
+    #[serde(flatten)]
+    pub model: ResnetConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<GeneratorConfig>,
+}
+
+impl Architecture {
+    /// The generator the run trains.
+    pub fn generator(&self) -> GeneratorConfig {
+        self.generator
+            .clone()
+            .unwrap_or_else(|| self.model.clone().into())
+    }
 }
 
 impl TrainConfig {
@@ -41,6 +67,21 @@ impl TrainConfig {
             ema_decay: default_ema_decay(),
             r1_gamma: 0.0,
             augment: Vec::new(),
+            generator: None,
+            init_generator: None,
+        }
+    }
+
+    /// The generator the run trains: `model`'s ResNet, or the architecture of the file it
+    /// started from.
+    pub fn generator_config(&self) -> GeneratorConfig {
+        self.architecture().generator()
+    }
+
+    pub fn architecture(&self) -> Architecture {
+        Architecture {
+            model: self.model.clone(),
+            generator: self.generator.clone(),
         }
     }
 
@@ -52,29 +93,59 @@ impl TrainConfig {
         flags: &GanFlags,
     ) -> anyhow::Result<Self> {
         let defaults = ResnetConfig::new();
+        let mut model = ResnetConfig::new()
+            .with_image_size(image_size)
+            .with_latent_size(flags.latent_size.unwrap_or(defaults.latent_size))
+            .with_generator_width(flags.generator_width.unwrap_or(defaults.generator_width))
+            .with_discriminator_width(
+                flags
+                    .discriminator_width
+                    .unwrap_or(defaults.discriminator_width),
+            )
+            .with_depth(flags.depth);
+        let mut generator = None;
+        if let Some(path) = &flags.init_generator {
+            let found = std::fs::read(path)
+                .with_context(|| format!("cannot read {}", path.display()))
+                .and_then(|bytes| Ok(read_face_config(&bytes)?))
+                .with_context(|| format!("--init-generator {}", path.display()))?;
+            check_init_flags(&found, image_size, flags)
+                .with_context(|| format!("--init-generator {}", path.display()))?;
+            match found {
+                // Its generator is the file's; the discriminator keeps the flags' width.
+                GeneratorConfig::Resnet(file) => {
+                    model = file.with_discriminator_width(model.discriminator_width)
+                }
+                dcgan => {
+                    model = model.with_latent_size(dcgan.latent_size());
+                    generator = Some(dcgan);
+                }
+            }
+        }
         let config = Self {
             data,
-            model: ResnetConfig::new()
-                .with_image_size(image_size)
-                .with_latent_size(flags.latent_size.unwrap_or(defaults.latent_size))
-                .with_generator_width(flags.generator_width.unwrap_or(defaults.generator_width))
-                .with_discriminator_width(
-                    flags
-                        .discriminator_width
-                        .unwrap_or(defaults.discriminator_width),
-                )
-                .with_depth(flags.depth),
+            model,
             run,
             optimizer: optimizer.resolve(OptimizerOptions::resnet()),
             ema_decay: flags.ema_decay,
             r1_gamma: flags.r1_gamma,
             augment: flags.augment.clone(),
+            generator,
+            init_generator: flags.init_generator.clone(),
         };
         config.validate()?;
         Ok(config)
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(generator) = &self.generator {
+            ensure!(
+                generator.image_size() == self.model.image_size,
+                "the generator draws {} px images but the discriminator takes {} px",
+                generator.image_size(),
+                self.model.image_size
+            );
+        }
         self.model
             .validate()
             .context("invalid --image-size, width or --depth")?;
@@ -97,4 +168,31 @@ impl TrainConfig {
         );
         self.optimizer.validate()
     }
+}
+
+/// A generator file's architecture against the flags that would contradict it.
+fn check_init_flags(
+    found: &GeneratorConfig,
+    image_size: usize,
+    flags: &GanFlags,
+) -> anyhow::Result<()> {
+    let width = match found {
+        GeneratorConfig::Dcgan(c) => c.generator_width,
+        GeneratorConfig::Resnet(c) => c.generator_width,
+    };
+    for (flag, wanted, has) in [
+        ("--image-size", Some(image_size), found.image_size()),
+        ("--latent-size", flags.latent_size, found.latent_size()),
+        ("--generator-width", flags.generator_width, width),
+    ] {
+        if let Some(wanted) = wanted
+            && wanted != has
+        {
+            bail!(
+                "the file holds a {} ({has} for {flag}) but {flag} asks for {wanted}",
+                found.describe()
+            );
+        }
+    }
+    Ok(())
 }

@@ -9,14 +9,15 @@ mod spectral_norm;
 
 use std::path::Path;
 
+use anyhow::Context;
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
-use facegan_model::weights::{Precision, save_resnet_generator_as};
-use facegan_model::{ResnetGenerator, SplitMix64};
+use facegan_model::weights::{Precision, load_face_generator, save_face_generator_as};
+use facegan_model::{FaceGenerator, GeneratorConfig, SplitMix64};
 use serde::{Deserialize, Serialize};
 
-pub use config::TrainConfig;
+pub use config::{Architecture, TrainConfig};
 pub use discriminator::{ResnetDiscriminator, init_discriminator};
 pub use spectral_norm::SnConv2d;
 
@@ -27,8 +28,8 @@ use crate::adversarial::{
 use crate::augment::augment;
 use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
 use crate::face_gan::{
-    SAMPLE_SEEDS, blend, check_diversity, decay_at, gan_sections, latent_tensor, load_average,
-    noise, render_faces,
+    SAMPLE_SEEDS, blend, check_diversity, decay_at, face_generator_bytes, gan_sections,
+    latent_tensor, load_average, load_face_generator_bytes, noise, render_faces,
 };
 use crate::run::{Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module};
 
@@ -45,26 +46,27 @@ pub struct ResnetLosses {
     pub r1: f32,
 }
 
-/// Both networks, their optimisers and the generator's moving average.
+/// Both networks, their optimisers and the generator's moving average. The generator is the
+/// ResNet's own, or a DCGAN's continued under this discriminator (`--init-generator`).
 pub struct Resnet {
-    pub generator: ResnetGenerator,
+    pub generator: FaceGenerator,
     /// The moving average of `generator` (off the autodiff device); `None` with `--ema-decay 0`.
-    average: Option<ResnetGenerator>,
+    average: Option<FaceGenerator>,
     discriminator: ResnetDiscriminator,
     generator_optimizer: ModuleOptimizer,
     discriminator_optimizer: ModuleOptimizer,
 }
 
 impl RunConfig for TrainConfig {
-    type Architecture = facegan_model::ResnetConfig;
+    type Architecture = Architecture;
     type Data = ImageSet;
 
     fn run(&self) -> &RunOptions {
         &self.run
     }
 
-    fn architecture(&self) -> facegan_model::ResnetConfig {
-        self.model.clone()
+    fn architecture(&self) -> Architecture {
+        TrainConfig::architecture(self)
     }
 
     fn load_data(&self) -> anyhow::Result<ImageSet> {
@@ -87,7 +89,10 @@ impl Trainable for Resnet {
 
     fn fresh(config: &TrainConfig, device: &Device) -> anyhow::Result<Self> {
         device.seed(config.run.seed);
-        let generator = config.model.init_generator(device);
+        let generator = match &config.init_generator {
+            Some(path) => generator_from_file(config, path, device)?,
+            None => config.generator_config().init(device),
+        };
         Ok(Self {
             average: (config.ema_decay > 0.0).then(|| generator.valid()),
             generator,
@@ -136,7 +141,7 @@ impl Trainable for Resnet {
         device: &Device,
     ) -> anyhow::Result<SampleGrid> {
         let seeds: Vec<u64> = SAMPLE_SEEDS.collect();
-        let z = latent_tensor(&seeds, config.model.latent_size, device);
+        let z = latent_tensor(&seeds, config.generator_config().latent_size(), device);
         Ok(SampleGrid {
             tiles: render_faces(
                 self.sample_generator().valid().forward(z),
@@ -159,20 +164,23 @@ impl Trainable for Resnet {
     }
 
     fn snapshot(&self, config: &TrainConfig, _images: &ImageSet) -> Option<Vec<u8>> {
-        Some(save_resnet_generator_as(
+        Some(save_face_generator_as(
             self.sample_generator(),
-            &config.model,
+            &config.generator_config(),
             Precision::Half,
         ))
     }
 
     fn save(&self) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
         gan_sections(
-            &self.generator,
+            face_generator_bytes(&self.generator)?,
             &self.discriminator,
             &self.generator_optimizer,
             &self.discriminator_optimizer,
-            self.average.as_ref(),
+            self.average
+                .as_ref()
+                .map(face_generator_bytes)
+                .transpose()?,
         )
     }
 
@@ -181,17 +189,17 @@ impl Trainable for Resnet {
         sections: &mut Sections,
         device: &Device,
     ) -> anyhow::Result<Self> {
-        let model = &config.model;
-        let generator = load_module(model.init_generator(device), sections.take("generator")?)?;
+        let model = config.generator_config();
+        let generator = load_face_generator_bytes(&model, sections.take("generator")?, device)?;
         let discriminator = load_module(
-            init_discriminator(model, device),
+            init_discriminator(&config.model, device),
             sections.take("discriminator")?,
         )?;
         let average = load_average(
             config.ema_decay,
             sections,
             &generator,
-            |device| model.init_generator(device),
+            |bytes, device| load_face_generator_bytes(&model, bytes, device),
             device,
         )?;
         Ok(Self {
@@ -210,7 +218,7 @@ impl Trainable for Resnet {
 
 impl Resnet {
     /// The generator that draws samples: the average when the run keeps one.
-    pub fn sample_generator(&self) -> &ResnetGenerator {
+    pub fn sample_generator(&self) -> &FaceGenerator {
         self.average.as_ref().unwrap_or(&self.generator)
     }
 
@@ -225,7 +233,7 @@ impl Resnet {
         inject_nan: bool,
     ) -> ResnetLosses {
         let n = indices.len();
-        let latent = config.model.latent_size;
+        let latent = config.generator_config().latent_size();
         let flips: Vec<bool> = (0..n).map(|_| rng.chance(0.5)).collect();
         let real = augment(
             batch_tensor(images, indices, &flips, device),
@@ -295,4 +303,32 @@ impl Resnet {
             r1,
         }
     }
+}
+
+/// The generator of an exported weights file, made trainable on `device` (`--init-generator`).
+fn generator_from_file(
+    config: &TrainConfig,
+    path: &Path,
+    device: &Device,
+) -> anyhow::Result<FaceGenerator> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let inner = device.clone().without_autodiff();
+    let (loaded, found) = load_face_generator(&bytes, &inner)
+        .with_context(|| format!("--init-generator {}", path.display()))?;
+    let wanted: GeneratorConfig = config.generator_config();
+    anyhow::ensure!(
+        wanted.same_generator(&found),
+        "--init-generator {}: the run expects a {} ({wanted:?}) but the file holds a {} \
+         ({found:?})",
+        path.display(),
+        wanted.describe(),
+        found.describe()
+    );
+    log::info!(
+        "generator starts from {} ({})",
+        path.display(),
+        found.describe()
+    );
+    // Through a record, like a resume, so that the parameters are tracked for training.
+    Ok(wanted.init(device).try_load_record(loaded.into_record())?)
 }

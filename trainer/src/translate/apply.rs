@@ -1,23 +1,35 @@
-//! `facegan translate`: faces for a drawing from exported sketch-to-face weights, one colouring
-//! per seed (seed S picks palette entry `palette_index(S)`, as the page does).
+//! `facegan translate`: faces for a drawing, one colouring per seed (seed S picks palette entry
+//! `palette_index(S)`, as the page does), in either drawing mode: "follows my lines" (a
+//! sketch-to-face U-Net from pix2pix or CycleGAN) or "anime face" (a sketch encoder into the
+//! face generator). The weights file says which.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, ensure};
 use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::image::nchw_to_rgb8;
+use facegan_model::translate::SketchEncoder;
 use facegan_model::translate::{CODE_SIZE, palette_index, sketch_input};
-use facegan_model::weights::{Palette, load_translator};
-use facegan_model::{TranslatorConfig, UNet};
+use facegan_model::weights::{
+    ENCODER_ARCHITECTURE, Palette, architecture_of, check_encoder_generator, load_encoder,
+    load_face_generator, load_translator,
+};
+use facegan_model::{FaceGenerator, TranslatorConfig, UNet};
 use image::imageops::FilterType;
 
+use crate::generate::DEFAULT_WEIGHTS;
 use crate::render::{grid, save_png_atomically};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct TranslateArgs {
-    /// Exported sketch-to-face weights (`facegan export` of a pix2pix or CycleGAN run).
+    /// Exported drawing weights: a sketch-to-face U-Net (`facegan export` of a pix2pix or
+    /// CycleGAN run: "follows my lines") or a sketch encoder (of an encoder run: "anime face").
     #[arg(long)]
     pub weights: PathBuf,
+    /// With a sketch encoder: the face generator it was trained for [default: the built-in
+    /// weights].
+    #[arg(long, value_name = "FILE")]
+    pub generator: Option<PathBuf>,
     /// The drawing: dark lines on a light background, any size (centre-cropped to a square).
     #[arg(long)]
     pub sketch: PathBuf,
@@ -45,6 +57,65 @@ pub fn load_translator_file(
         .with_context(|| format!("{} is not usable sketch-to-face weights", path.display()))
 }
 
+/// A drawing mode's networks.
+// One per run of the command: the variants' sizes (handles) do not matter.
+#[allow(clippy::large_enum_variant)]
+enum SketchModel {
+    /// "Follows my lines": the U-Net paints the drawing.
+    Lines(UNet),
+    /// "Anime face": the encoder picks the generator's latent.
+    Anime(SketchEncoder, FaceGenerator),
+}
+
+impl SketchModel {
+    /// `[n, 1, s, s]` drawings, `[n, code]` colour codes -> `[n, 3, s, s]` faces.
+    fn forward(&self, sketches: Tensor<4>, codes: Tensor<2>) -> Tensor<4> {
+        match self {
+            Self::Lines(unet) => unet.forward(sketches, codes),
+            Self::Anime(encoder, generator) => generator.forward(encoder.forward(sketches, codes)),
+        }
+    }
+}
+
+/// The drawing mode in `args.weights`, its image size and palette.
+fn load_sketch_model(
+    args: &TranslateArgs,
+    device: &Device,
+) -> anyhow::Result<(SketchModel, usize, Palette)> {
+    let path = &args.weights;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let unusable = || format!("{} is not usable drawing weights", path.display());
+    if architecture_of(&bytes).with_context(unusable)? != ENCODER_ARCHITECTURE {
+        ensure!(
+            args.generator.is_none(),
+            "--generator goes with a sketch encoder; {} is a sketch-to-face U-Net",
+            path.display()
+        );
+        let (unet, config, palette) = load_translator(&bytes, device).with_context(unusable)?;
+        return Ok((SketchModel::Lines(unet), config.image_size, palette));
+    }
+    let (encoder, header, palette) = load_encoder(&bytes, device).with_context(unusable)?;
+    let (generator_bytes, name) = match &args.generator {
+        Some(file) => (
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?,
+            file.display().to_string(),
+        ),
+        None => (
+            DEFAULT_WEIGHTS.to_vec(),
+            "the built-in generator".to_string(),
+        ),
+    };
+    check_encoder_generator(&header, &generator_bytes)
+        .with_context(|| format!("{} with {name}", path.display()))?;
+    let (generator, _) = load_face_generator(&generator_bytes, device)
+        .with_context(|| format!("cannot load {name}"))?;
+    Ok((
+        SketchModel::Anime(encoder, generator),
+        header.encoder.image_size,
+        palette,
+    ))
+}
+
 pub fn run(args: &TranslateArgs) -> anyhow::Result<()> {
     ensure!(
         args.out.is_some() || args.out_dir.is_some(),
@@ -52,13 +123,12 @@ pub fn run(args: &TranslateArgs) -> anyhow::Result<()> {
     );
     ensure!(args.count >= 1, "--count must be at least 1");
     let device = Device::flex();
-    let (unet, config, palette) = load_translator_file(&args.weights, &device)?;
+    let (model, size, palette) = load_sketch_model(args, &device)?;
     ensure!(
         !palette.is_empty(),
         "{} has an empty palette",
         args.weights.display()
     );
-    let size = config.image_size;
 
     let drawing = image::open(&args.sketch)
         .with_context(|| format!("cannot read the drawing {}", args.sketch.display()))?
@@ -89,7 +159,7 @@ pub fn run(args: &TranslateArgs) -> anyhow::Result<()> {
         .flat_map(|&seed| palette[palette_index(seed, palette.len())])
         .collect();
     let n = seeds.len();
-    let faces = unet.forward(
+    let faces = model.forward(
         Tensor::from_data(TensorData::new(sketches, [n, 1, size, size]), &device),
         Tensor::from_data(TensorData::new(codes, [n, CODE_SIZE]), &device),
     );

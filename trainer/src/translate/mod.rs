@@ -13,5 +13,6 @@ pub use config::{TranslateConfig, TranslateMode, TranslationFlags};
 pub use data::{PairingReport, TranslationSet, load_pairs, load_unpaired};
 pub(crate) use training::describe_pairing;
 pub use training::{
-    PALETTE_FILE, SKETCH_TO_FACE, TranslationLosses, load_translator, read_palette, rgb, snapshot,
+    PALETTE_FILE, SKETCH_TO_FACE, TranslationLosses, load_translator, palette_of, read_palette,
+    rgb, snapshot, write_palette,
 };

@@ -16,7 +16,7 @@ use super::data::{PairingReport, TranslationSet, load_pairs, load_unpaired};
 use super::{TranslateConfig, TranslateMode};
 use crate::adversarial::read_scalars;
 use crate::atomic_file::write_atomically;
-use crate::data::report_skipped;
+use crate::data::{ImageSet, report_skipped};
 use crate::run::{RunConfig, RunOptions, checkpoint, load_module};
 
 /// The colour codes a translator's seeds pick from, written when a run starts.
@@ -98,7 +98,7 @@ impl RunConfig for TranslateConfig {
 
     /// The palette export puts in the weights, written once per run.
     fn start_run(&self, pairs: &TranslationSet, run_dir: &Path) -> anyhow::Result<()> {
-        write_palette(run_dir, pairs)
+        write_palette(run_dir, &pairs.faces)
     }
 }
 
@@ -115,23 +115,23 @@ pub(crate) fn describe_pairing(pairs: &TranslationSet, report: &PairingReport) {
     report_skipped(&report.skipped, pairs.len());
 }
 
-/// The colour codes of faces spread evenly over the set.
-fn palette(pairs: &TranslationSet) -> Vec<Vec<u8>> {
-    let step = (pairs.len() / PALETTE_ENTRIES).max(1);
-    (0..pairs.len())
+/// The colour codes of faces spread evenly over a set: the colourings seeds pick from.
+pub fn palette_of(faces: &ImageSet) -> Vec<Vec<u8>> {
+    let step = (faces.len() / PALETTE_ENTRIES).max(1);
+    (0..faces.len())
         .step_by(step)
         .take(PALETTE_ENTRIES)
-        .map(|index| colour_code_bytes(pairs.faces.image(index), pairs.faces.size).to_vec())
+        .map(|index| colour_code_bytes(faces.image(index), faces.size).to_vec())
         .collect()
 }
 
 /// Writes the palette once per run (a resumed run keeps the one it started with).
-fn write_palette(run_dir: &Path, pairs: &TranslationSet) -> anyhow::Result<()> {
+pub fn write_palette(run_dir: &Path, faces: &ImageSet) -> anyhow::Result<()> {
     let path = run_dir.join(PALETTE_FILE);
     if path.exists() {
         return Ok(());
     }
-    write_atomically(&path, serde_json::to_string(&palette(pairs))?)
+    write_atomically(&path, serde_json::to_string(&palette_of(faces))?)
 }
 
 /// The palette a translation run wrote when it started.
@@ -148,7 +148,12 @@ pub fn read_palette(run_dir: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
 
 /// The sketch-to-face U-Net as an f16 `.fgw` with the set's palette (a snapshot).
 pub fn snapshot(unet: &UNet, config: &TranslateConfig, pairs: &TranslationSet) -> Vec<u8> {
-    save_translator_as(unet, &config.model, palette(pairs), Precision::Half)
+    save_translator_as(
+        unet,
+        &config.model,
+        palette_of(&pairs.faces),
+        Precision::Half,
+    )
 }
 
 /// RGB8 images of a `[n, 1 or 3, size, size]` tensor in [-1, 1].

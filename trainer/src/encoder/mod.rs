@@ -1,0 +1,392 @@
+//! `facegan train --model encoder`: the sketch encoder of the "anime face" drawing mode, as a
+//! model of the training driver. The face generator stays frozen; each step draws latents z,
+//! renders G(z), makes their drawings (XDoG lines, half of them roughened toward what people
+//! draw: `sketch/roughen.rs`) and colour codes, and trains E so that G(E(sketch, code)) is
+//! G(z): L1 on the images, a squared distance on the latents, L1 on the 3x3 mean colours.
+//! Whatever E outputs, G draws a face from it, so a crude drawing still gives a face.
+
+mod config;
+
+use anyhow::Context;
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::module::adaptive_avg_pool2d;
+use burn::tensor::{Device, Tensor, TensorData};
+use facegan_model::image::{from_byte, nchw_to_rgb8};
+use facegan_model::translate::{CODE_SIZE, EncoderHeader, SketchEncoder, colour_code};
+use facegan_model::weights::{Precision, load_face_generator, save_encoder_as};
+use facegan_model::{FaceGenerator, SplitMix64};
+use image::{GrayImage, RgbImage};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use config::{EncoderFlags, TrainConfig};
+
+use crate::adversarial::read_scalars;
+use crate::data::{ImageSet, load_folder, report_skipped};
+use crate::face_gan::{SAMPLE_SEEDS, latent_tensor, noise};
+use crate::run::{
+    Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, checkpoint, load_module,
+    module_bytes, optimizer_bytes,
+};
+use crate::sketch::{Roughen, Xdog};
+use crate::translate::{palette_of, read_palette, write_palette};
+
+/// The encoder's columns of `log.csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EncoderLosses {
+    /// The weighted sum that was minimised.
+    pub loss: f32,
+    /// Mean absolute difference of G(E(sketch)) and G(z), in [-1, 1] units.
+    pub image_l1: f32,
+    /// Mean squared difference of E(sketch) and z.
+    pub latent_mse: f32,
+    /// Mean absolute difference of their 3x3 mean colours.
+    pub colour_l1: f32,
+}
+
+/// The encoder's training set: the real faces its palette comes from, and how many generator
+/// samples make an epoch.
+pub struct EncoderData {
+    pub faces: ImageSet,
+    pub epoch_size: usize,
+}
+
+impl RunConfig for TrainConfig {
+    type Architecture = EncoderHeader;
+    type Data = EncoderData;
+
+    fn run(&self) -> &RunOptions {
+        &self.run
+    }
+
+    fn architecture(&self) -> Self::Architecture {
+        self.header.clone()
+    }
+
+    fn load_data(&self) -> anyhow::Result<EncoderData> {
+        self.validate()?;
+        let size = self.header.encoder.image_size;
+        let (faces, skipped) = load_folder(&self.data, size, self.run.max_images)?;
+        report_skipped(&skipped, faces.len());
+        Ok(EncoderData {
+            faces,
+            epoch_size: self.epoch_size,
+        })
+    }
+
+    fn data_len(data: &EncoderData) -> usize {
+        data.epoch_size
+    }
+
+    /// The palette export puts in the weights, written once per run.
+    fn start_run(&self, data: &EncoderData, run_dir: &std::path::Path) -> anyhow::Result<()> {
+        write_palette(run_dir, &data.faces)
+    }
+}
+
+/// The encoder, its optimiser, and the frozen generator it learns to drive.
+pub struct Encoder {
+    pub encoder: SketchEncoder,
+    generator: FaceGenerator,
+    optimizer: ModuleOptimizer,
+}
+
+/// The checkpoint sections.
+const ENCODER: &str = "sketch_encoder";
+const OPTIMIZER: &str = "encoder_optimizer";
+
+impl Trainable for Encoder {
+    const KIND: &'static str = "encoder";
+    type Config = TrainConfig;
+    type Losses = EncoderLosses;
+
+    fn fresh(config: &TrainConfig, device: &Device) -> anyhow::Result<Self> {
+        device.seed(config.run.seed);
+        Ok(Self {
+            encoder: config.header.encoder.init(device),
+            generator: frozen_generator(config, device)?,
+            optimizer: adam(),
+        })
+    }
+
+    fn step(
+        &mut self,
+        config: &TrainConfig,
+        _data: &EncoderData,
+        batch: Batch,
+        device: &Device,
+    ) -> EncoderLosses {
+        self.train_step(
+            config,
+            batch.indices.len(),
+            batch.rng,
+            device,
+            batch.inject_nan,
+        )
+    }
+
+    fn summary(losses: &EncoderLosses) -> Vec<(&'static str, f32)> {
+        vec![
+            ("loss", losses.loss),
+            ("image_L1", losses.image_l1),
+            ("latent_MSE", losses.latent_mse),
+            ("colour_L1", losses.colour_l1),
+        ]
+    }
+
+    /// Eight fixed generator samples; their rough drawings and what the encoder makes of
+    /// them; their XDoG lines and what it makes of those.
+    fn samples(
+        &self,
+        config: &TrainConfig,
+        _data: &EncoderData,
+        device: &Device,
+    ) -> anyhow::Result<SampleGrid> {
+        let size = config.header.encoder.image_size;
+        let seeds: Vec<u64> = SAMPLE_SEEDS.take(COLUMNS).collect();
+        let generator = self.generator.valid();
+        let encoder = self.encoder.valid();
+        let z = latent_tensor(&seeds, config.header.generator.latent_size(), device);
+        let targets = rgb_of(generator.forward(z), size)?;
+        let mut tiles = targets.clone();
+        for rough in [true, false] {
+            let drawings: Vec<Drawn> = targets
+                .iter()
+                .zip(&seeds)
+                .map(|(face, &seed)| draw(face, size, rough.then_some(seed)))
+                .collect();
+            tiles.extend(drawings.iter().map(|d| grey_to_rgb(&d.sketch)));
+            let z = encoder.forward(
+                sketch_tensor(&drawings, size, device),
+                code_tensor(&drawings, device),
+            );
+            tiles.extend(rgb_of(generator.forward(z), size)?);
+        }
+        Ok(SampleGrid {
+            tiles,
+            size,
+            columns: COLUMNS,
+        })
+    }
+
+    fn snapshot(&self, config: &TrainConfig, data: &EncoderData) -> Option<Vec<u8>> {
+        Some(save_encoder_as(
+            &self.encoder.valid(),
+            &config.header,
+            palette_of(&data.faces),
+            Precision::Half,
+        ))
+    }
+
+    fn save(&self) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
+        Ok(vec![
+            (ENCODER, module_bytes(&self.encoder)?),
+            (OPTIMIZER, optimizer_bytes(&self.optimizer)?),
+        ])
+    }
+
+    fn load(
+        config: &TrainConfig,
+        sections: &mut Sections,
+        device: &Device,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            encoder: load_module(config.header.encoder.init(device), sections.take(ENCODER)?)?,
+            generator: frozen_generator(config, device)?,
+            optimizer: adam().from_bytes(burn::tensor::Bytes::from_bytes_vec(
+                sections.take(OPTIMIZER)?,
+            ))?,
+        })
+    }
+}
+
+/// Columns of the sample grid.
+const COLUMNS: usize = 8;
+
+fn adam() -> ModuleOptimizer {
+    burn::optim::AdamConfig::new().init()
+}
+
+/// The run's generator on `device`, frozen: no gradients for its weights, and BatchNorm with
+/// its stored statistics (as the page runs it), while gradients still flow through it to E.
+fn frozen_generator(config: &TrainConfig, device: &Device) -> anyhow::Result<FaceGenerator> {
+    let bytes = config.generator_bytes()?;
+    let (generator, _) = load_face_generator(&bytes, device).context("the encoder's generator")?;
+    Ok(generator.freeze())
+}
+
+/// One training drawing: the sketch (grey, paper 255) and the colour code of its face.
+struct Drawn {
+    sketch: GrayImage,
+    code: [f32; CODE_SIZE],
+}
+
+/// The drawing of an RGB8 face: XDoG lines, roughened with `seed` when there is one.
+fn draw(face: &[u8], size: usize, rough: Option<u64>) -> Drawn {
+    let image =
+        RgbImage::from_raw(size as u32, size as u32, face.to_vec()).expect("size * size * 3 bytes");
+    let lines = Xdog::default().sketch(&image);
+    let sketch = match rough {
+        Some(seed) => Roughen::default().sketch(&image, &lines, seed),
+        None => lines,
+    };
+    Drawn {
+        sketch,
+        code: colour_code(face, size),
+    }
+}
+
+fn sketch_tensor(drawings: &[Drawn], size: usize, device: &Device) -> Tensor<4> {
+    let values: Vec<f32> = drawings
+        .iter()
+        .flat_map(|d| d.sketch.as_raw().iter().map(|&v| from_byte(v)))
+        .collect();
+    Tensor::from_data(
+        TensorData::new(values, [drawings.len(), 1, size, size]),
+        device,
+    )
+}
+
+fn code_tensor(drawings: &[Drawn], device: &Device) -> Tensor<2> {
+    let values: Vec<f32> = drawings.iter().flat_map(|d| d.code).collect();
+    Tensor::from_data(TensorData::new(values, [drawings.len(), CODE_SIZE]), device)
+}
+
+fn rgb_of(images: Tensor<4>, size: usize) -> anyhow::Result<Vec<Vec<u8>>> {
+    let values = images
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|error| anyhow::anyhow!("cannot read generated images: {error:?}"))?;
+    Ok(nchw_to_rgb8(&values, size))
+}
+
+fn grey_to_rgb(sketch: &GrayImage) -> Vec<u8> {
+    sketch.as_raw().iter().flat_map(|&v| [v, v, v]).collect()
+}
+
+/// `[n, 3, s, s]` -> the colour codes' layout `[n, 27]`: RGB means of a 3x3 grid, cell by
+/// cell.
+fn colour_means(images: Tensor<4>) -> Tensor<2> {
+    let n = images.dims()[0];
+    // [n, 3, 3, 3] (channel, row, column) -> [n, row, column, channel]
+    adaptive_avg_pool2d(images, [3, 3])
+        .permute([0, 2, 3, 1])
+        .reshape([n, CODE_SIZE])
+}
+
+impl Encoder {
+    /// One update of the encoder on `n` fresh generator samples.
+    pub fn train_step(
+        &mut self,
+        config: &TrainConfig,
+        n: usize,
+        rng: &mut SplitMix64,
+        device: &Device,
+        inject_nan: bool,
+    ) -> EncoderLosses {
+        let size = config.header.encoder.image_size;
+        let z = noise(rng, n, config.header.generator.latent_size(), device);
+        let target = self.generator.forward(z.clone()).detach();
+        let faces = rgb_of(target.clone(), size).expect("generated images read back");
+        // Drawn from the run's stream, so a resumed run draws the same sketches.
+        let roughness: Vec<Option<u64>> = (0..n)
+            .map(|_| rng.chance(config.rough_share).then(|| rng.next_u64()))
+            .collect();
+        let drawings: Vec<Drawn> = faces
+            .par_iter()
+            .zip(&roughness)
+            .map(|(face, &rough)| draw(face, size, rough))
+            .collect();
+        let codes = code_tensor(&drawings, device);
+
+        let estimate = self
+            .encoder
+            .forward(sketch_tensor(&drawings, size, device), codes.clone());
+        let image = self.generator.forward(estimate.clone());
+        let image_l1 = (image.clone() - target).abs().mean();
+        let latent_mse = (estimate - z).powi_scalar(2).mean();
+        let colour_l1 = (colour_means(image) - codes).abs().mean();
+        let mut loss = image_l1.clone().mul_scalar(config.image_weight)
+            + latent_mse.clone().mul_scalar(config.latent_weight)
+            + colour_l1.clone().mul_scalar(config.colour_weight);
+        if inject_nan {
+            loss = loss.add_scalar(f32::NAN);
+        }
+        let loss_value = loss.clone().detach();
+        let grads = GradientsParams::from_grads(loss.backward(), &self.encoder);
+        self.encoder = self
+            .optimizer
+            .step(config.learning_rate, self.encoder.clone(), grads);
+        let [loss, image_l1, latent_mse, colour_l1] = read_scalars([
+            loss_value,
+            image_l1.detach(),
+            latent_mse.detach(),
+            colour_l1.detach(),
+        ]);
+        EncoderLosses {
+            loss,
+            image_l1,
+            latent_mse,
+            colour_l1,
+        }
+    }
+}
+
+/// The encoder's error on seeded latents it never trained on: the mean absolute difference
+/// (0-255) between G(z) and G(E(drawing of G(z))), the drawings roughened or plain XDoG.
+pub fn reconstruction_error(
+    encoder: &SketchEncoder,
+    generator: &FaceGenerator,
+    header: &EncoderHeader,
+    seeds: &[u64],
+    rough: bool,
+    device: &Device,
+) -> anyhow::Result<f64> {
+    let size = header.encoder.image_size;
+    let z = latent_tensor(seeds, header.generator.latent_size(), device);
+    let targets = rgb_of(generator.forward(z), size)?;
+    let drawings: Vec<Drawn> = targets
+        .iter()
+        .zip(seeds)
+        .map(|(face, &seed)| draw(face, size, rough.then_some(seed)))
+        .collect();
+    let z = encoder.forward(
+        sketch_tensor(&drawings, size, device),
+        code_tensor(&drawings, device),
+    );
+    let faces = rgb_of(generator.forward(z), size)?;
+    let (sum, count) = targets
+        .iter()
+        .zip(&faces)
+        .flat_map(|(a, b)| a.iter().zip(b))
+        .fold((0u64, 0u64), |(sum, count), (&a, &b)| {
+            (sum + u64::from(a.abs_diff(b)), count + 1)
+        });
+    Ok(sum as f64 / count.max(1) as f64)
+}
+
+/// The exported encoder of a run folder (its newest checkpoint and the palette written when
+/// it started), or `None` when the folder holds another kind of run.
+pub fn export_run(
+    run_dir: &std::path::Path,
+    precision: Precision,
+    device: &Device,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    let Some((mut saved, path)) = checkpoint::load_latest(run_dir)? else {
+        return Ok(None);
+    };
+    if saved.meta.kind != Encoder::KIND {
+        return Ok(None);
+    }
+    let header: EncoderHeader = serde_json::from_value(saved.meta.architecture)
+        .with_context(|| format!("{} has an unreadable encoder header", path.display()))?;
+    let encoder = load_module(header.encoder.init(device), saved.sections.take(ENCODER)?)
+        .with_context(|| format!("cannot load the encoder of {}", path.display()))?;
+    Ok(Some(save_encoder_as(
+        &encoder,
+        &header,
+        read_palette(run_dir)?,
+        precision,
+    )))
+}
