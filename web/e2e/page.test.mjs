@@ -224,7 +224,7 @@ test('the grid shows 16 distinct faces, on the CPU when WebGPU is unavailable', 
     assert.equal(backend, 'cpu', 'without --enable-unsafe-webgpu headless Chromium has no adapter');
     // A visitor who only looks at faces downloads neither the sketch model nor the examples
     // of the drawing pad (the faces-only size in docs/web-page.md counts on it).
-    const drawingFiles = requested.filter((file) => /sketch-to-face|\/examples\//.test(file));
+    const drawingFiles = requested.filter((file) => /sketch-to-face|sketch-encoder|\/examples\//.test(file));
     assert.deepEqual(drawingFiles, [], `fetched before "Start drawing": ${requested.join(', ')}`);
     const note = await page.textContent('#backend-note');
     assert.match(note, /WebGPU/, 'the page says why it fell back');
@@ -507,11 +507,19 @@ async function drawnFace(page, after) {
   };
 }
 
-/** Opens the page on the CPU at seed 5 and starts the drawing pad; returns its first (blank) face. */
-async function openDrawingPad(page) {
-  await open(page, 'seed=5', '?backend=cpu');
+/** Opens the page on the CPU at `fragment` and starts the drawing pad; returns its first (blank) face. */
+async function openDrawingPad(page, fragment = 'seed=5') {
+  await open(page, fragment, '?backend=cpu');
   await page.click('#start-drawing');
   return drawnFace(page, 0);
+}
+
+/** Switches the drawing section to `mode` ('lines' or 'anime') and waits for its face. */
+async function chooseMode(page, mode, after) {
+  const current = await page.evaluate(() => document.querySelector('#draw').dataset.mode);
+  if (current === mode) return { faces: after };
+  await page.check(`#mode-${mode}`);
+  return drawnFace(page, after);
 }
 
 /** Drags the mouse through `points` (fractions of the pad's side) as one stroke, `steps` moves per point. */
@@ -530,53 +538,68 @@ const arc = (cx, cy, rx, ry, from, to) => {
   return points;
 };
 
-test('the drawing pad: strokes become a face that follows them, undo and colourings', async () => {
-  const browser = await launch();
-  try {
-    const { page } = browser;
-    const { faces, rgb: empty } = await openDrawingPad(page);
+for (const mode of ['lines', 'anime']) {
+  test(`the drawing pad, ${mode} mode: strokes become a face that follows them, undo and colourings`, async () => {
+    const browser = await launch();
+    try {
+      const { page } = browser;
+      let { faces } = await openDrawingPad(page);
+      // Anime face is the default; the URL keeps the visitor's choice.
+      assert.equal(await page.evaluate(() => document.querySelector('#draw').dataset.mode), 'anime');
+      ({ faces } = await chooseMode(page, mode, faces));
+      if (mode === 'lines') assert.match(page.url(), /[#&]draw=lines/);
+      const { rgb: empty } = await drawnFace(page, faces - 1);
 
-    // A face outline, two eyes and a mouth.
-    await stroke(page, arc(0.5, 0.45, 0.3, 0.4, 0.15, Math.PI - 0.15));
-    await stroke(page, [[0.33, 0.52], [0.38, 0.49], [0.43, 0.52]]);
-    await stroke(page, [[0.57, 0.52], [0.62, 0.49], [0.67, 0.52]]);
-    await stroke(page, [[0.47, 0.72], [0.53, 0.72]]);
-    const first = await drawnFace(page, faces);
-    assert.ok(stdDev(first.rgb) > 20, `the face of the drawing is nearly flat (std ${stdDev(first.rgb)})`);
-    const fromEmpty = difference(empty, first.rgb);
-    assert.ok(fromEmpty.mean > 3, `the strokes barely changed the face (mean ${fromEmpty.mean})`);
+      // A face outline, two eyes and a mouth.
+      await stroke(page, arc(0.5, 0.45, 0.3, 0.4, 0.15, Math.PI - 0.15));
+      await stroke(page, [[0.33, 0.52], [0.38, 0.49], [0.43, 0.52]]);
+      await stroke(page, [[0.57, 0.52], [0.62, 0.49], [0.67, 0.52]]);
+      await stroke(page, [[0.47, 0.72], [0.53, 0.72]]);
+      const first = await drawnFace(page, faces);
+      assert.ok(stdDev(first.rgb) > 20, `the face of the drawing is nearly flat (std ${stdDev(first.rgb)})`);
+      const fromEmpty = difference(empty, first.rgb);
+      assert.ok(fromEmpty.mean > 3, `the strokes barely changed the face (mean ${fromEmpty.mean})`);
 
-    // Hair: a new stroke changes the face.
-    await stroke(page, [[0.2, 0.45], [0.3, 0.2], [0.5, 0.12], [0.7, 0.2], [0.8, 0.45]]);
-    const second = await drawnFace(page, first.faces);
-    const byHair = difference(first.rgb, second.rgb);
-    assert.ok(byHair.mean > 1, `a new stroke did not change the face (mean ${byHair.mean})`);
+      // Hair: a new stroke changes the face.
+      await stroke(page, [[0.2, 0.45], [0.3, 0.2], [0.5, 0.12], [0.7, 0.2], [0.8, 0.45]]);
+      const second = await drawnFace(page, first.faces);
+      const byHair = difference(first.rgb, second.rgb);
+      assert.ok(byHair.mean > 1, `a new stroke did not change the face (mean ${byHair.mean})`);
 
-    // Undo brings the drawing, hence the face, back.
-    await page.click('#undo');
-    const undone = await drawnFace(page, second.faces);
-    const back = difference(first.rgb, undone.rgb);
-    assert.ok(back.max <= 1, `undo did not restore the face (worst ${back.max})`);
+      // Undo brings the drawing, hence the face, back.
+      await page.click('#undo');
+      const undone = await drawnFace(page, second.faces);
+      const back = difference(first.rgb, undone.rgb);
+      assert.ok(back.max <= 1, `undo did not restore the face (worst ${back.max})`);
 
-    // Another colouring: same drawing, other colours.
-    await page.click('#another-colouring');
-    const recoloured = await drawnFace(page, undone.faces);
-    const byColour = difference(undone.rgb, recoloured.rgb);
-    assert.ok(byColour.mean > 1, `another colouring changed nothing (mean ${byColour.mean})`);
-    const timing = await page.textContent('#draw-timing');
-    console.log(`drawing: ${timing}; face moved ${fromEmpty.mean.toFixed(1)} by the strokes, ${byHair.mean.toFixed(1)} by the hair, ${byColour.mean.toFixed(1)} by the colouring`);
-    await page.locator('#draw').screenshot({ path: path.join(SHOTS, 'draw.png') });
+      // Another colouring: same drawing, other colours.
+      await page.click('#another-colouring');
+      const recoloured = await drawnFace(page, undone.faces);
+      const byColour = difference(undone.rgb, recoloured.rgb);
+      assert.ok(byColour.mean > 1, `another colouring changed nothing (mean ${byColour.mean})`);
+      const timing = await page.textContent('#draw-timing');
+      console.log(`drawing (${mode}): ${timing}; face moved ${fromEmpty.mean.toFixed(1)} by the strokes, ${byHair.mean.toFixed(1)} by the hair, ${byColour.mean.toFixed(1)} by the colouring`);
+      await page.locator('#draw').screenshot({ path: path.join(SHOTS, `draw-${mode}.png`) });
 
-    // Clear: the strokes are gone, and so is their face.
-    await page.click('#clear');
-    const cleared = await drawnFace(page, recoloured.faces);
-    const byClear = difference(recoloured.rgb, cleared.rgb);
-    assert.ok(byClear.mean > 3, `clearing did not change the face (mean ${byClear.mean})`);
-    assert.deepEqual(browser.errors, []);
-  } finally {
-    await browser.close();
-  }
-});
+      // Clear: the strokes are gone, and so is their face.
+      await page.click('#clear');
+      const cleared = await drawnFace(page, recoloured.faces);
+      const byClear = difference(recoloured.rgb, cleared.rgb);
+      assert.ok(byClear.mean > 3, `clearing did not change the face (mean ${byClear.mean})`);
+
+      // A link with the mode opens the pad in it.
+      if (mode === 'lines') {
+        await page.goto('about:blank');
+        await openDrawingPad(page, 'seed=5&draw=lines');
+        assert.equal(await page.evaluate(() => document.querySelector('#draw').dataset.mode), 'lines');
+        assert.ok(await page.isChecked('#mode-lines'));
+      }
+      assert.deepEqual(browser.errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+}
 
 const ellipse = (cx, cy, rx, ry) => arc(cx, cy, rx, ry, 0, 2 * Math.PI + 0.1);
 const zigzag = (from, to, y0, y1, teeth) => {
@@ -636,7 +659,7 @@ const HAND_DRAWN = [
   ] },
 ];
 
-test('six hand-drawn sketches become six distinct faces (the README figure)', async () => {
+test('six hand-drawn sketches become six distinct faces in each mode (the README figure)', async () => {
   const browser = await launch();
   try {
     const { page } = browser;
@@ -647,46 +670,55 @@ test('six hand-drawn sketches become six distinct faces (the README figure)', as
       ({ faces } = await drawnFace(page, faces));
       // One move per point: every move redraws the face, and these strokes are long.
       for (const points of sketch.strokes) await stroke(page, points, 1);
-      const face = await drawnFace(page, faces);
-      faces = face.faces;
-      assert.ok(stdDev(face.rgb) > 20, `${sketch.name}: the face is nearly flat (std ${stdDev(face.rgb)})`);
-      const images = await page.evaluate(() => ['#sketch-pad', '#drawn-face'].map((s) => document.querySelector(s).toDataURL('image/png')));
-      drawn.push({ ...sketch, rgb: face.rgb, images });
+      const results = {};
+      for (const mode of ['anime', 'lines']) {
+        ({ faces } = await chooseMode(page, mode, faces));
+        const face = await drawnFace(page, faces - 1);
+        assert.ok(stdDev(face.rgb) > 20, `${sketch.name}, ${mode}: the face is nearly flat (std ${stdDev(face.rgb)})`);
+        const [pad, image] = await page.evaluate(() => ['#sketch-pad', '#drawn-face'].map((s) => document.querySelector(s).toDataURL('image/png')));
+        results[mode] = { rgb: face.rgb, pad, image };
+      }
+      ({ faces } = await chooseMode(page, 'anime', faces));
+      drawn.push({ ...sketch, ...results });
     }
-    for (let i = 0; i < drawn.length; i++) {
-      for (let j = i + 1; j < drawn.length; j++) {
-        const apart = difference(drawn[i].rgb, drawn[j].rgb);
-        assert.ok(apart.mean > 3, `"${drawn[i].name}" and "${drawn[j].name}" gave nearly the same face (mean ${apart.mean})`);
+    for (const mode of ['anime', 'lines']) {
+      for (let i = 0; i < drawn.length; i++) {
+        for (let j = i + 1; j < drawn.length; j++) {
+          const apart = difference(drawn[i][mode].rgb, drawn[j][mode].rgb);
+          assert.ok(apart.mean > 3, `${mode}: "${drawn[i].name}" and "${drawn[j].name}" gave nearly the same face (mean ${apart.mean})`);
+        }
       }
     }
-    // The figure: sketches above, their faces below, at the pad's and 2x the face's size.
-    const figure = await page.evaluate(async (pairs) => {
+    // The figure: sketches on top, then "anime face", then "follows my lines", at the pad's and
+    // 2x the face's size.
+    const figure = await page.evaluate(async (columns) => {
       const cell = 128;
       const gap = 8;
       const canvas = document.createElement('canvas');
-      canvas.width = pairs.length * (cell + gap) - gap;
-      canvas.height = 2 * cell + gap;
+      canvas.width = columns.length * (cell + gap) - gap;
+      canvas.height = 3 * cell + 2 * gap;
       const context = canvas.getContext('2d');
       context.fillStyle = '#fff';
       context.fillRect(0, 0, canvas.width, canvas.height);
-      context.imageSmoothingEnabled = false;
       const load = (src) => new Promise((resolve) => { const image = new Image(); image.onload = () => resolve(image); image.src = src; });
-      for (const [index, [sketch, face]] of pairs.entries()) {
+      for (const [index, [sketch, ...faces]] of columns.entries()) {
         const x = index * (cell + gap);
         context.strokeStyle = '#bbb';
         context.strokeRect(x + 0.5, 0.5, cell - 1, cell - 1);
         context.imageSmoothingEnabled = true;
         context.drawImage(await load(sketch), x, 0, cell, cell);
         context.imageSmoothingEnabled = false;
-        context.drawImage(await load(face), x, cell + gap, cell, cell);
+        for (const [row, face] of faces.entries()) {
+          context.drawImage(await load(face), x, (row + 1) * (cell + gap), cell, cell);
+        }
       }
       return canvas.toDataURL('image/png');
-    }, drawn.map((d) => d.images));
+    }, drawn.map((d) => [d.anime.pad, d.anime.image, d.lines.image]));
     const png = (dataUrl) => Buffer.from(dataUrl.split(',')[1], 'base64');
     await writeFile(path.join(SHOTS, 'hand-drawn.png'), png(figure));
     // Each drawing alone too: the page's example sketches are four of them.
-    for (const [index, { images }] of drawn.entries()) {
-      await writeFile(path.join(SHOTS, `hand-drawn-${index + 1}.png`), png(images[0]));
+    for (const [index, { anime }] of drawn.entries()) {
+      await writeFile(path.join(SHOTS, `hand-drawn-${index + 1}.png`), png(anime.pad));
     }
     console.log(`six hand-drawn sketches: ${drawn.map((d) => d.name).join(', ')}; figure in ${path.join(SHOTS, 'hand-drawn.png')}`);
     assert.deepEqual(browser.errors, []);

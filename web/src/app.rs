@@ -127,55 +127,89 @@ async fn boot() -> Result<(), String> {
         }
     };
     app.clone().show(route).await;
-    offer_drawing(&root, app.engine.borrow().backend.clone());
+    offer_drawing(&root, &app);
     Ok(())
 }
 
-/// Shows the drawing section's start button; the sketch model (1.6 MB) is fetched only when a
-/// visitor asks for it, so looking at faces costs neither its download nor its set-up.
-fn offer_drawing(root: &HtmlElement, backend: Backend) {
+/// Shows the drawing section's start button; the drawing models (sketch-to-face U-Net and
+/// sketch encoder, ~2 MB) are fetched only when a visitor asks for them, so looking at faces
+/// costs neither their download nor their set-up.
+fn offer_drawing(root: &HtmlElement, app: &Rc<App>) {
     if root.get_attribute("data-sketch-weights").is_none() {
         return;
     }
     by_id::<HtmlElement>("draw").set_hidden(false);
     let root = root.clone();
-    let backend = RefCell::new(Some(backend));
+    let app = RefCell::new(Some(app.clone()));
     on(&by_id::<Element>("start-drawing"), "click", move |_| {
-        if let Some(backend) = backend.borrow_mut().take() {
+        if let Some(app) = app.borrow_mut().take() {
             by_id::<HtmlElement>("start-drawing").set_hidden(true);
             let root = root.clone();
-            spawn_local(async move { start_drawing(&root, backend).await });
+            spawn_local(async move { start_drawing(&root, app).await });
         }
     });
 }
 
-/// Loads the sketch-to-face model after the faces are on screen; without it the page still
-/// works, and the drawing section says why it is missing.
-async fn start_drawing(root: &HtmlElement, backend: Backend) {
+/// Fetches a drawing model's file, showing its progress under the pad.
+async fn fetch_drawing_file(url: &str, what: &str) -> Result<Vec<u8>, String> {
+    let status: HtmlElement = by_id("draw-timing");
+    fetch_bytes(url, |loaded, total| {
+        let text = match total {
+            Some(total) => format!(
+                "Downloading the {what}: {} of {} kB",
+                loaded / 1000,
+                total / 1000
+            ),
+            None => format!("Downloading the {what}: {} kB", loaded / 1000),
+        };
+        status.set_text_content(Some(&text));
+    })
+    .await
+}
+
+/// Loads the drawing models after the faces are on screen; without the U-Net the page still
+/// works and the drawing section says why it is missing; without the encoder only its mode is
+/// missing.
+async fn start_drawing(root: &HtmlElement, app: Rc<App>) {
     let Some(url) = root.get_attribute("data-sketch-weights") else {
         return;
     };
     set_draw_state("loading");
-    let status: HtmlElement = by_id("draw-timing");
+    let encoder_url = root.get_attribute("data-encoder-weights");
     let loaded = async {
-        let bytes = fetch_bytes(&url, |loaded, total| {
-            let text = match total {
-                Some(total) => format!(
-                    "Downloading the sketch model: {} of {} kB",
-                    loaded / 1000,
-                    total / 1000
-                ),
-                None => format!("Downloading the sketch model: {} kB", loaded / 1000),
-            };
-            status.set_text_content(Some(&text));
-        })
-        .await?;
-        Translator::load(&bytes, backend, &url)
+        let unet = fetch_drawing_file(&url, "sketch model").await?;
+        let encoder = match &encoder_url {
+            Some(encoder_url) => Some((
+                fetch_drawing_file(encoder_url, "sketch encoder").await,
+                encoder_url.as_str(),
+            )),
+            None => None,
+        };
+        let backend = app.engine.borrow().backend.clone();
+        Translator::load(backend, (&unet, &url), encoder, &app.weights)
     }
     .await;
     match loaded {
         Ok(translator) => {
-            DRAWING.with(|slot| *slot.borrow_mut() = Some(DrawSection::start(translator)));
+            let mode = app.route.borrow().draw;
+            let remember = {
+                let app = app.clone();
+                move |mode| {
+                    let route = Route {
+                        draw: Some(mode),
+                        ..app.route.borrow().clone()
+                    };
+                    replace_fragment(&route);
+                    // The page still shows the same link, with the new mode in it.
+                    if let Some(body) = crate::dom::document().body() {
+                        body.set_attribute("data-route", &route.to_string()).ok();
+                    }
+                    *app.route.borrow_mut() = route;
+                }
+            };
+            DRAWING.with(|slot| {
+                *slot.borrow_mut() = Some(DrawSection::start(translator, mode, remember))
+            });
         }
         Err(message) => {
             web_sys::console::error_1(&message.clone().into());

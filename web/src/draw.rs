@@ -1,4 +1,5 @@
-//! "Draw a face": the sketch pad, its controls and the face it becomes, translated as you draw.
+//! "Draw a face": the sketch pad, its controls and the face it becomes, translated as you draw,
+//! in the mode the visitor picks ("follows my lines" or "anime face", kept in the URL).
 //! At most one translation runs at a time; strokes made meanwhile are picked up by the next one,
 //! so a fast hand never queues up work.
 
@@ -10,6 +11,7 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, HtmlCanvasElement, HtmlElement, HtmlImageElement, HtmlInputElement};
 
 use crate::dom::{by_id, now_ms, on, paint};
+use crate::route::DrawMode;
 use crate::sketch_pad::{PAD_SIDE, SketchPad};
 use crate::translator::Translator;
 
@@ -25,17 +27,40 @@ pub struct DrawSection {
     stale: Cell<bool>,
     /// Faces drawn so far (the page's `data-faces`, which the browser test waits on).
     faces: Cell<u64>,
+    mode: Cell<DrawMode>,
+    /// Writes a newly chosen mode into the URL.
+    remember: Box<dyn Fn(DrawMode)>,
 }
 
 impl DrawSection {
-    pub fn start(translator: Translator) -> Rc<Self> {
+    /// Starts the section in `mode` (the URL's; by default "anime face" when the encoder
+    /// loaded, since it is what crude drawings need).
+    pub fn start(
+        translator: Translator,
+        mode: Option<DrawMode>,
+        remember: impl Fn(DrawMode) + 'static,
+    ) -> Rc<Self> {
+        let available = translator.anime_unavailable().is_none();
+        let anime: HtmlInputElement = by_id("mode-anime");
+        if let Some(reason) = translator.anime_unavailable() {
+            anime.set_disabled(true);
+            let _ = anime.set_attribute("title", reason);
+            web_sys::console::warn_1(&reason.into());
+        }
+        let mode = match mode {
+            Some(DrawMode::Anime) | None if available => DrawMode::Anime,
+            _ => DrawMode::Lines,
+        };
         let section = Rc::new(Self {
             translator,
             pad: RefCell::new(None),
             busy: Cell::new(false),
             stale: Cell::new(false),
             faces: Cell::new(0),
+            mode: Cell::new(mode),
+            remember: Box::new(remember),
         });
+        section.show_mode();
         let weak = Rc::downgrade(&section);
         let pad = SketchPad::new(by_id("sketch-pad"), DEFAULT_BRUSH, move || {
             if let Some(section) = weak.upgrade() {
@@ -80,19 +105,20 @@ impl DrawSection {
                 let started = now_ms();
                 let result = section
                     .translator
-                    .face(&rgba, PAD_SIDE as usize, section.seed())
+                    .face(&rgba, PAD_SIDE as usize, section.seed(), section.mode.get())
                     .await;
                 match result {
                     Ok(face) => {
                         let canvas: HtmlCanvasElement = by_id("drawn-face");
-                        let size = section.translator.config.image_size;
+                        let size = section.translator.size;
                         paint(&canvas, &face, size, 0);
                         section.faces.set(section.faces.get() + 1);
                         let _ = by_id::<HtmlElement>("draw")
                             .set_attribute("data-faces", &section.faces.get().to_string());
                         by_id::<HtmlElement>("draw-timing").set_text_content(Some(&format!(
-                            "{} strokes, colouring {}: {:.0} ms on {}",
+                            "{} strokes, {}, colouring {}: {:.0} ms on {}",
                             section.pad().stroke_count(),
+                            mode_label(section.mode.get()),
                             section.seed(),
                             now_ms() - started,
                             section.translator.backend.kind.label()
@@ -112,7 +138,28 @@ impl DrawSection {
         });
     }
 
+    /// Checks the mode's radio button and names the mode on the section.
+    fn show_mode(&self) {
+        let mode = self.mode.get();
+        by_id::<HtmlInputElement>("mode-lines").set_checked(mode == DrawMode::Lines);
+        by_id::<HtmlInputElement>("mode-anime").set_checked(mode == DrawMode::Anime);
+        let _ = by_id::<HtmlElement>("draw").set_attribute("data-mode", mode.id());
+    }
+
     fn install_controls(self: &Rc<Self>) {
+        let section = self.clone();
+        on(&by_id::<Element>("draw-mode"), "change", move |_| {
+            let mode = if by_id::<HtmlInputElement>("mode-anime").checked() {
+                DrawMode::Anime
+            } else {
+                DrawMode::Lines
+            };
+            if mode != section.mode.replace(mode) {
+                section.show_mode();
+                (section.remember)(mode);
+                section.request();
+            }
+        });
         let section = self.clone();
         on(&by_id::<Element>("undo"), "click", move |_| {
             section.pad().undo()
@@ -151,6 +198,13 @@ impl DrawSection {
                 section.pad().start_from(image);
             }
         });
+    }
+}
+
+fn mode_label(mode: DrawMode) -> &'static str {
+    match mode {
+        DrawMode::Lines => "follows my lines",
+        DrawMode::Anime => "anime face",
     }
 }
 

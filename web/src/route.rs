@@ -1,6 +1,7 @@
 //! What the page shows, as it lives in the URL fragment: `#seed=42`, `#seed=42&face=45`,
-//! `#seed=42&face=45&var=3`, `#seed=42&face=45&morph=99`. A link therefore reproduces exactly
-//! the same faces: every face is a pure function of the weights and these numbers.
+//! `#seed=42&face=45&var=3`, `#seed=42&face=45&morph=99`, and the drawing mode (`&draw=anime`).
+//! A link therefore reproduces exactly the same faces: every face is a pure function of the
+//! weights and these numbers.
 
 use std::fmt;
 
@@ -20,6 +21,34 @@ pub struct Route {
     pub variation: Option<u64>,
     /// Seed the opened face morphs to.
     pub morph_to: Option<u64>,
+    /// The drawing section's mode, when the visitor chose one.
+    pub draw: Option<DrawMode>,
+}
+
+/// Which network turns a drawing into a face; its name is the URL's `draw=` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrawMode {
+    /// "Follows my lines": the sketch-to-face U-Net paints the drawing.
+    Lines,
+    /// "Anime face": the sketch encoder picks a latent of the face generator.
+    Anime,
+}
+
+impl DrawMode {
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Lines => "lines",
+            Self::Anime => "anime",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        match id {
+            "lines" => Some(Self::Lines),
+            "anime" => Some(Self::Anime),
+            _ => None,
+        }
+    }
 }
 
 /// A fragment the page cannot follow; the page shows it and falls back to a fresh grid.
@@ -40,6 +69,7 @@ impl Route {
             face: None,
             variation: None,
             morph_to: None,
+            draw: None,
         }
     }
 
@@ -74,6 +104,11 @@ impl Route {
                 "face" => route.face = Some(number()?),
                 "var" => route.variation = Some(number()?),
                 "morph" => route.morph_to = Some(number()?),
+                "draw" => {
+                    route.draw = Some(DrawMode::from_id(value).ok_or_else(|| {
+                        RouteError(format!("draw={value}: expected lines or anime"))
+                    })?)
+                }
                 // Unknown keys are ignored so newer links still open in older pages.
                 _ => {}
             }
@@ -130,6 +165,9 @@ impl fmt::Display for Route {
                 write!(f, "&morph={to}")?;
             }
         }
+        if let Some(mode) = self.draw {
+            write!(f, "&draw={}", mode.id())?;
+        }
         Ok(())
     }
 }
@@ -152,6 +190,14 @@ mod tests {
                 morph_to: Some(99),
                 ..Route::grid(u64::MAX).open(12)
             },
+            Route {
+                draw: Some(DrawMode::Anime),
+                ..Route::grid(4).open(6)
+            },
+            Route {
+                draw: Some(DrawMode::Lines),
+                ..Route::grid(4)
+            },
         ];
         for route in routes {
             let fragment = format!("#{route}");
@@ -172,6 +218,7 @@ mod tests {
         assert!(error("#seed=1&n=0").contains("expected 1 to 64 faces"));
         assert!(error("#face=3").contains("no seed="));
         assert!(error("#seed").contains("expected key=value"));
+        assert!(error("#seed=1&draw=paint").contains("expected lines or anime"));
     }
 
     #[test]
