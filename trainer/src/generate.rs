@@ -146,6 +146,20 @@ pub fn load_weights(
 pub const DEFAULT_WEIGHTS: &[u8] = include_bytes!("../../weights/anime-faces-64.fgw");
 const DEFAULT_WEIGHTS_NAME: &str = "weights/anime-faces-64.fgw";
 
+/// A face generator's file (`None`: the built-in one) as bytes, with its name for messages.
+pub fn generator_file(path: Option<&Path>) -> anyhow::Result<(Vec<u8>, String)> {
+    Ok(match path {
+        Some(path) => (
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => (
+            DEFAULT_WEIGHTS.to_vec(),
+            format!("the built-in generator ({DEFAULT_WEIGHTS_NAME})"),
+        ),
+    })
+}
+
 pub fn load_default_weights(device: &Device) -> anyhow::Result<(FaceGenerator, GeneratorConfig)> {
     load_face_generator(DEFAULT_WEIGHTS, device)
         .with_context(|| format!("cannot load the built-in weights {DEFAULT_WEIGHTS_NAME}"))

@@ -185,8 +185,13 @@ async fn start_drawing(root: &HtmlElement, app: Rc<App>) {
             )),
             None => None,
         };
-        let backend = app.engine.borrow().backend.clone();
-        Translator::load(backend, (&unet, &url), encoder, &app.weights)
+        let engine = app.engine.borrow().clone();
+        Translator::load(
+            engine.backend.clone(),
+            (&unet, &url),
+            encoder,
+            (&app.weights, engine.generator()),
+        )
     }
     .await;
     match loaded {

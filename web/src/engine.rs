@@ -34,6 +34,12 @@ impl Engine {
         })
     }
 
+    /// The generator itself (a handle: its weights are shared, not copied), for the drawing
+    /// section's "anime face" mode.
+    pub fn generator(&self) -> FaceGenerator {
+        self.generator.clone()
+    }
+
     /// Faces for `latents`, in order. `on_face(index, rgb)` sees each face as soon as its chunk
     /// is done, so the grid fills in progressively on the CPU. Stops early (returning the faces
     /// made so far) once `keep_going` says the page no longer wants them.

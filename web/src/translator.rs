@@ -8,9 +8,7 @@ use facegan_model::image::nchw_to_rgb8;
 use facegan_model::translate::{
     CODE_SIZE, SketchEncoder, grey_from_rgba, palette_index, sketch_input,
 };
-use facegan_model::weights::{
-    Palette, check_encoder_generator, load_encoder, load_face_generator, load_translator,
-};
+use facegan_model::weights::{Palette, check_encoder_generator, load_encoder, load_translator};
 use facegan_model::{FaceGenerator, UNet};
 
 use crate::backend::Backend;
@@ -35,13 +33,14 @@ pub struct Translator {
 
 impl Translator {
     /// Builds the U-Net from its `.fgw` bytes, and the encoder from its bytes when it loads and
-    /// belongs to the page's generator (`generator`, the `.fgw` bytes the faces come from). The
-    /// errors name the file and what is wrong; only the U-Net's is fatal.
+    /// belongs to the page's generator (`generator`: the `.fgw` bytes the faces come from and
+    /// the generator built from them on `backend`). The errors name the file and what is wrong;
+    /// only the U-Net's is fatal.
     pub fn load(
         backend: Backend,
         (unet_bytes, unet_url): (&[u8], &str),
         encoder: Option<(Result<Vec<u8>, String>, &str)>,
-        generator: &[u8],
+        (generator_bytes, generator): (&[u8], FaceGenerator),
     ) -> Result<Self, String> {
         let (unet, config, palette) = load_translator(unet_bytes, &backend.device)
             .map_err(|error| format!("cannot load the sketch weights {unet_url}: {error}"))?;
@@ -55,7 +54,7 @@ impl Translator {
             Some((bytes, url)) => bytes.and_then(|bytes| {
                 let (encoder, header, palette) = load_encoder(&bytes, &backend.device)
                     .map_err(|error| format!("cannot load the sketch encoder {url}: {error}"))?;
-                check_encoder_generator(&header, generator)
+                check_encoder_generator(&header, generator_bytes)
                     .map_err(|error| format!("{url}: {error}"))?;
                 if header.encoder.image_size != config.image_size || palette.is_empty() {
                     return Err(format!(
@@ -65,8 +64,6 @@ impl Translator {
                         config.image_size
                     ));
                 }
-                let (generator, _) = load_face_generator(generator, &backend.device)
-                    .map_err(|error| format!("cannot load the face generator: {error}"))?;
                 Ok(Anime {
                     encoder,
                     generator,
@@ -107,9 +104,11 @@ impl Translator {
         };
         // [1, 1, s, s], [1, code] -> [1, 3, s, s]
         let face = match (mode, &self.anime) {
-            (DrawMode::Anime, Ok(anime)) => anime
-                .generator
-                .forward(anime.encoder.forward(sketch, code(&anime.palette))),
+            (DrawMode::Anime, Ok(anime)) => {
+                anime
+                    .encoder
+                    .face(&anime.generator, sketch, code(&anime.palette))
+            }
             (DrawMode::Anime, Err(reason)) => return Err(reason.clone()),
             (DrawMode::Lines, _) => self.unet.forward(sketch, code(&self.palette)),
         };

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::check_sizes;
 use crate::model::WEIGHT_INIT;
-use crate::{ConfigError, GeneratorConfig};
+use crate::{ConfigError, FaceGenerator, GeneratorConfig};
 
 /// The encoder's shape.
 #[derive(Config, Debug, PartialEq, Eq)]
@@ -107,6 +107,12 @@ impl SketchEncoder {
         let latent = z.dims()[1];
         z.reshape([n, latent, 1, 1])
     }
+
+    /// The "anime face" mode: `[n, 1, s, s]` drawings and `[n, code]` colour codes ->
+    /// `[n, 3, s, s]` faces of `generator` (the one the encoder was trained for).
+    pub fn face(&self, generator: &FaceGenerator, sketch: Tensor<4>, code: Tensor<2>) -> Tensor<4> {
+        generator.forward(self.forward(sketch, code))
+    }
 }
 
 /// What an encoder file's header holds: its shape and the generator it was trained for,
@@ -119,13 +125,18 @@ pub struct EncoderHeader {
     pub generator_fingerprint: String,
 }
 
-/// FNV-1a (64 bit) of a weights file, in hex: which generator an encoder belongs to. A hash
-/// of the bytes, not of the weights: re-exporting a generator makes a new one.
+/// [`fnv1a`] of a weights file, in hex: which generator an encoder belongs to. A hash of the
+/// bytes, not of the weights: re-exporting a generator makes a new one.
 pub fn fingerprint(bytes: &[u8]) -> String {
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, &byte| {
+    format!("{:016x}", fnv1a(bytes))
+}
+
+/// FNV-1a, 64 bit: a stable hash of bytes, the same on every platform (std's hashers promise
+/// no stability across versions, and no crate is worth eight lines).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{hash:016x}")
+    })
 }
 
 #[cfg(test)]

@@ -7,6 +7,15 @@ use crate::image::from_byte;
 /// Shrinks a square grey image of side `side` (a multiple of `size`) to `size` by averaging
 /// each block, and maps it to [-1, 1] (white paper is 1, ink -1): `size * size` values.
 pub fn sketch_input(grey: &[u8], side: usize, size: usize) -> Vec<f32> {
+    block_average(grey, side, size)
+        .into_iter()
+        .map(from_byte)
+        .collect()
+}
+
+/// A square grey image of side `side` (a multiple of `size`) shrunk to `size` by the rounded
+/// mean of each block: how the pad's canvas becomes the models' drawing.
+pub fn block_average(grey: &[u8], side: usize, size: usize) -> Vec<u8> {
     assert_eq!(grey.len(), side * side, "not a {side}x{side} grey image");
     assert!(
         size > 0 && side.is_multiple_of(size),
@@ -25,7 +34,7 @@ pub fn sketch_input(grey: &[u8], side: usize, size: usize) -> Vec<f32> {
                     .map(|&v| u32::from(v))
                     .sum::<u32>();
             }
-            out.push(from_byte(((sum + area / 2) / area) as u8));
+            out.push(((sum + area / 2) / area) as u8);
         }
     }
     out

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, ensure};
 use facegan_model::translate::{CODE_SIZE, EncoderConfig, EncoderHeader, fingerprint};
-use facegan_model::weights::read_face_config;
+use facegan_model::weights::{check_encoder_generator, read_face_config};
 use serde::{Deserialize, Serialize};
 
-use crate::generate::DEFAULT_WEIGHTS;
+use crate::generate::generator_file;
 use crate::run::RunOptions;
 
 /// A sketch encoder run's full configuration.
@@ -99,7 +99,7 @@ impl TrainConfig {
         run: RunOptions,
         flags: &EncoderFlags,
     ) -> anyhow::Result<Self> {
-        let bytes = generator_bytes(flags.generator.as_deref())?;
+        let (bytes, name) = generator_file(flags.generator.as_deref())?;
         let mut config = Self::new(
             data,
             flags.generator.clone(),
@@ -107,7 +107,7 @@ impl TrainConfig {
             run.epochs,
             run.batch_size,
         )
-        .with_context(|| format!("--generator {}", generator_name(flags.generator.as_deref())))?;
+        .with_context(|| format!("--generator {name}"))?;
         config.run = run;
         config.learning_rate = flags.encoder_lr;
         config.epoch_size = flags.epoch_size;
@@ -120,16 +120,10 @@ impl TrainConfig {
     /// The frozen generator's file as bytes, refused when it is not the one the run started
     /// with.
     pub fn generator_bytes(&self) -> anyhow::Result<Vec<u8>> {
-        let bytes = generator_bytes(self.generator.as_deref())?;
-        let found = fingerprint(&bytes);
-        ensure!(
-            found == self.header.generator_fingerprint,
-            "{} changed since the run started (fingerprint {} where the run has {}): the encoder \
-             serves one generator; start a new run for another",
-            generator_name(self.generator.as_deref()),
-            found,
-            self.header.generator_fingerprint
-        );
+        let (bytes, name) = generator_file(self.generator.as_deref())?;
+        check_encoder_generator(&self.header, &bytes).with_context(|| {
+            format!("{name} changed since the run started; start a new run for another generator")
+        })?;
         Ok(bytes)
     }
 
@@ -162,20 +156,4 @@ impl TrainConfig {
         );
         Ok(())
     }
-}
-
-fn generator_bytes(path: Option<&std::path::Path>) -> anyhow::Result<Vec<u8>> {
-    match path {
-        Some(path) => {
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-        }
-        None => Ok(DEFAULT_WEIGHTS.to_vec()),
-    }
-}
-
-fn generator_name(path: Option<&std::path::Path>) -> String {
-    path.map_or_else(
-        || "the built-in generator".to_string(),
-        |path| path.display().to_string(),
-    )
 }

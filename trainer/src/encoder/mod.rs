@@ -12,7 +12,7 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{Device, Tensor, TensorData};
-use facegan_model::image::{from_byte, nchw_to_rgb8};
+use facegan_model::image::from_byte;
 use facegan_model::translate::{CODE_SIZE, EncoderHeader, SketchEncoder, colour_code};
 use facegan_model::weights::{Precision, load_face_generator, save_encoder_as};
 use facegan_model::{FaceGenerator, SplitMix64};
@@ -24,12 +24,12 @@ pub use config::{EncoderFlags, TrainConfig};
 
 use crate::adversarial::read_scalars;
 use crate::data::{ImageSet, load_folder, report_skipped};
-use crate::face_gan::{SAMPLE_SEEDS, latent_tensor, noise};
+use crate::face_gan::{SAMPLE_SEEDS, latent_tensor, noise, render_faces};
 use crate::run::{
     Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, checkpoint, load_module,
     module_bytes, optimizer_bytes,
 };
-use crate::sketch::{Roughen, Xdog};
+use crate::sketch::Drawing;
 use crate::translate::{palette_of, read_palette, write_palette};
 
 /// The encoder's columns of `log.csv`.
@@ -143,29 +143,27 @@ impl Trainable for Encoder {
         _data: &EncoderData,
         device: &Device,
     ) -> anyhow::Result<SampleGrid> {
-        let size = config.header.encoder.image_size;
         let seeds: Vec<u64> = SAMPLE_SEEDS.take(COLUMNS).collect();
-        let generator = self.generator.valid();
-        let encoder = self.encoder.valid();
-        let z = latent_tensor(&seeds, config.header.generator.latent_size(), device);
-        let targets = rgb_of(generator.forward(z), size)?;
+        let (generator, encoder) = (self.generator.valid(), self.encoder.valid());
+        let header = &config.header;
+        let targets = generator_samples(&generator, header, &seeds, device)?;
         let mut tiles = targets.clone();
         for rough in [true, false] {
-            let drawings: Vec<Drawn> = targets
-                .iter()
-                .zip(&seeds)
-                .map(|(face, &seed)| draw(face, size, rough.then_some(seed)))
-                .collect();
-            tiles.extend(drawings.iter().map(|d| grey_to_rgb(&d.sketch)));
-            let z = encoder.forward(
-                sketch_tensor(&drawings, size, device),
-                code_tensor(&drawings, device),
-            );
-            tiles.extend(rgb_of(generator.forward(z), size)?);
+            let redrawn = Redrawn::of(
+                &encoder,
+                &generator,
+                header,
+                targets.clone(),
+                &seeds,
+                rough,
+                device,
+            )?;
+            tiles.extend(redrawn.drawings.iter().map(|d| grey_to_rgb(&d.sketch)));
+            tiles.extend(redrawn.faces);
         }
         Ok(SampleGrid {
             tiles,
-            size,
+            size: header.encoder.image_size,
             columns: COLUMNS,
         })
     }
@@ -226,13 +224,8 @@ struct Drawn {
 fn draw(face: &[u8], size: usize, rough: Option<u64>) -> Drawn {
     let image =
         RgbImage::from_raw(size as u32, size as u32, face.to_vec()).expect("size * size * 3 bytes");
-    let lines = Xdog::default().sketch(&image);
-    let sketch = match rough {
-        Some(seed) => Roughen::default().sketch(&image, &lines, seed),
-        None => lines,
-    };
     Drawn {
-        sketch,
+        sketch: Drawing::with_seed(rough).draw(&image),
         code: colour_code(face, size),
     }
 }
@@ -251,14 +244,6 @@ fn sketch_tensor(drawings: &[Drawn], size: usize, device: &Device) -> Tensor<4> 
 fn code_tensor(drawings: &[Drawn], device: &Device) -> Tensor<2> {
     let values: Vec<f32> = drawings.iter().flat_map(|d| d.code).collect();
     Tensor::from_data(TensorData::new(values, [drawings.len(), CODE_SIZE]), device)
-}
-
-fn rgb_of(images: Tensor<4>, size: usize) -> anyhow::Result<Vec<Vec<u8>>> {
-    let values = images
-        .into_data()
-        .try_to_vec::<f32>()
-        .map_err(|error| anyhow::anyhow!("cannot read generated images: {error:?}"))?;
-    Ok(nchw_to_rgb8(&values, size))
 }
 
 fn grey_to_rgb(sketch: &GrayImage) -> Vec<u8> {
@@ -288,7 +273,7 @@ impl Encoder {
         let size = config.header.encoder.image_size;
         let z = noise(rng, n, config.header.generator.latent_size(), device);
         let target = self.generator.forward(z.clone()).detach();
-        let faces = rgb_of(target.clone(), size).expect("generated images read back");
+        let faces = render_faces(target.clone(), size).expect("generated images read back");
         // Drawn from the run's stream, so a resumed run draws the same sketches.
         let roughness: Vec<Option<u64>> = (0..n)
             .map(|_| rng.chance(config.rough_share).then(|| rng.next_u64()))
@@ -333,6 +318,58 @@ impl Encoder {
     }
 }
 
+/// Seeded generator samples, their drawings, and the faces the encoder makes of them.
+struct Redrawn {
+    /// G(z), RGB8.
+    targets: Vec<Vec<u8>>,
+    drawings: Vec<Drawn>,
+    /// G(E(drawing of G(z))), RGB8.
+    faces: Vec<Vec<u8>>,
+}
+
+/// G(z) for the latents of `seeds`, RGB8.
+fn generator_samples(
+    generator: &FaceGenerator,
+    header: &EncoderHeader,
+    seeds: &[u64],
+    device: &Device,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let z = latent_tensor(seeds, header.generator.latent_size(), device);
+    render_faces(generator.forward(z), header.encoder.image_size)
+}
+
+impl Redrawn {
+    /// The samples `targets` of `seeds`, their drawings roughened (with the sample's seed) or
+    /// plain XDoG, and the encoder's faces of those.
+    fn of(
+        encoder: &SketchEncoder,
+        generator: &FaceGenerator,
+        header: &EncoderHeader,
+        targets: Vec<Vec<u8>>,
+        seeds: &[u64],
+        rough: bool,
+        device: &Device,
+    ) -> anyhow::Result<Self> {
+        let size = header.encoder.image_size;
+        let drawings: Vec<Drawn> = targets
+            .iter()
+            .zip(seeds)
+            .map(|(face, &seed)| draw(face, size, rough.then_some(seed)))
+            .collect();
+        let faces = encoder.face(
+            generator,
+            sketch_tensor(&drawings, size, device),
+            code_tensor(&drawings, device),
+        );
+        let faces = render_faces(faces, size)?;
+        Ok(Self {
+            targets,
+            drawings,
+            faces,
+        })
+    }
+}
+
 /// The encoder's error on seeded latents it never trained on: the mean absolute difference
 /// (0-255) between G(z) and G(E(drawing of G(z))), the drawings roughened or plain XDoG.
 pub fn reconstruction_error(
@@ -343,19 +380,9 @@ pub fn reconstruction_error(
     rough: bool,
     device: &Device,
 ) -> anyhow::Result<f64> {
-    let size = header.encoder.image_size;
-    let z = latent_tensor(seeds, header.generator.latent_size(), device);
-    let targets = rgb_of(generator.forward(z), size)?;
-    let drawings: Vec<Drawn> = targets
-        .iter()
-        .zip(seeds)
-        .map(|(face, &seed)| draw(face, size, rough.then_some(seed)))
-        .collect();
-    let z = encoder.forward(
-        sketch_tensor(&drawings, size, device),
-        code_tensor(&drawings, device),
-    );
-    let faces = rgb_of(generator.forward(z), size)?;
+    let targets = generator_samples(generator, header, seeds, device)?;
+    let Redrawn { targets, faces, .. } =
+        Redrawn::of(encoder, generator, header, targets, seeds, rough, device)?;
     let (sum, count) = targets
         .iter()
         .zip(&faces)

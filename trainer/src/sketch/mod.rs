@@ -8,6 +8,7 @@ pub mod xdog;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use facegan_model::translate::fnv1a;
 use rayon::prelude::*;
 
 use image::imageops::{self, FilterType};
@@ -59,7 +60,8 @@ pub struct SketchArgs {
     pub preview: Option<PathBuf>,
 }
 
-/// How `facegan sketch` draws: XDoG, optionally roughened with a seed.
+/// How a face is drawn: XDoG, optionally roughened with a seed. `facegan sketch` and the
+/// sketch encoder's training draw through this.
 #[derive(Debug, Clone, Copy)]
 pub struct Drawing {
     pub xdog: Xdog,
@@ -67,21 +69,31 @@ pub struct Drawing {
 }
 
 impl Drawing {
-    /// The drawing of `face`; `name` picks the roughening's seed.
-    pub fn draw(&self, face: &RgbImage, name: &str) -> image::GrayImage {
+    /// The default XDoG lines, roughened with the default ranges and `seed` when there is one.
+    pub fn with_seed(rough: Option<u64>) -> Self {
+        Self {
+            xdog: Xdog::default(),
+            roughen: rough.map(|seed| (Roughen::default(), seed)),
+        }
+    }
+
+    /// The drawing of `face`.
+    pub fn draw(&self, face: &RgbImage) -> image::GrayImage {
         let lines = self.xdog.sketch(face);
         match &self.roughen {
-            Some((roughen, seed)) => roughen.sketch(face, &lines, seed ^ name_hash(name)),
+            Some((roughen, seed)) => roughen.sketch(face, &lines, *seed),
             None => lines,
         }
     }
-}
 
-/// FNV-1a of a file name: a seed per file that does not depend on processing order.
-fn name_hash(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    /// The drawing of the file `name`: the roughening's seed mixed with a hash of the name, so
+    /// each file has its own drawing whatever order files are processed in.
+    pub fn draw_file(&self, face: &RgbImage, name: &str) -> image::GrayImage {
+        let roughen = self
+            .roughen
+            .map(|(roughen, seed)| (roughen, seed ^ fnv1a(name.as_bytes())));
+        Self { roughen, ..*self }.draw(face)
+    }
 }
 
 /// What a `sketch` run did.
@@ -149,7 +161,7 @@ pub fn sketch_folder(
                         Ok(face) => {
                             let target = sketch_path(input, output, file);
                             let name = target.strip_prefix(output).unwrap_or(&target);
-                            let sketch = drawing.draw(&face, &name.to_string_lossy());
+                            let sketch = drawing.draw_file(&face, &name.to_string_lossy());
                             if let Some(parent) = target.parent() {
                                 std::fs::create_dir_all(parent)?;
                             }
@@ -210,7 +222,7 @@ pub fn write_preview(input: &Path, drawing: &Drawing, out: &Path) -> anyhow::Res
     for row in faces.chunks(PREVIEW_COLUMNS) {
         tiles.extend(row.iter().map(|(_, face)| face.as_raw().clone()));
         tiles.extend(row.iter().map(|(name, face)| {
-            DynamicImage::ImageLuma8(drawing.draw(face, name))
+            DynamicImage::ImageLuma8(drawing.draw_file(face, name))
                 .to_rgb8()
                 .into_raw()
         }));

@@ -13,9 +13,10 @@
 //! 5. re-stroked with a round brush of a pad brush width on a canvas `PAD_SCALE` times larger,
 //!    then averaged down as the page averages its canvas (`sketch_input`).
 
-use image::{GrayImage, Luma, RgbImage};
+use image::{GrayImage, RgbImage};
 
 use facegan_model::SplitMix64;
+use facegan_model::translate::block_average;
 
 /// The pad's canvas is this many times the model's side (256 px for 64 px faces).
 pub const PAD_SCALE: u32 = 4;
@@ -130,7 +131,9 @@ impl Roughen {
                 }
             }
         }
-        shrink(&canvas, canvas_side, side)
+        // Averaged down as the page reads its pad.
+        let small = block_average(&canvas, canvas_side, side);
+        GrayImage::from_raw(side as u32, side as u32, small).expect("side * side values")
     }
 }
 
@@ -236,31 +239,48 @@ fn four_neighbours(i: usize, side: usize) -> impl Iterator<Item = usize> {
     .flatten()
 }
 
-/// The 4-connected regions of equal labels, each as its pixel indices.
+/// The 4-connected regions of equal labels, each as its pixel indices, smallest first.
 fn regions_of(labels: &[usize], side: usize) -> Vec<Vec<usize>> {
-    let mut seen = vec![false; labels.len()];
-    let mut regions = Vec::new();
-    for start in 0..labels.len() {
-        if seen[start] {
+    let mut regions = connected(
+        labels.len(),
+        |_| true,
+        |i| four_neighbours(i, side),
+        |i, j| labels[i] == labels[j],
+    );
+    regions.sort_by_key(Vec::len);
+    regions
+}
+
+/// Flood fill: from each pixel `include` takes that no group holds yet, the pixels reached
+/// through `neighbours` where `joined` (from, to) holds; each group in the order reached.
+fn connected<N: Iterator<Item = usize>>(
+    len: usize,
+    include: impl Fn(usize) -> bool,
+    neighbours: impl Fn(usize) -> N,
+    joined: impl Fn(usize, usize) -> bool,
+) -> Vec<Vec<usize>> {
+    let mut seen = vec![false; len];
+    let mut groups = Vec::new();
+    for start in 0..len {
+        if seen[start] || !include(start) {
             continue;
         }
         seen[start] = true;
-        let mut region = vec![start];
+        let mut group = vec![start];
         let mut next = 0;
-        while next < region.len() {
-            let i = region[next];
+        while next < group.len() {
+            let i = group[next];
             next += 1;
-            for j in four_neighbours(i, side) {
-                if !seen[j] && labels[j] == labels[start] {
+            for j in neighbours(i) {
+                if !seen[j] && joined(i, j) {
                     seen[j] = true;
-                    region.push(j);
+                    group.push(j);
                 }
             }
         }
-        regions.push(region);
+        groups.push(group);
     }
-    regions.sort_by_key(Vec::len);
-    regions
+    groups
 }
 
 /// Two passes of a 5x5 majority vote: region outlines become smooth curves, as drawn, rather
@@ -369,32 +389,20 @@ fn neighbours(a: usize, b: usize, side: usize) -> bool {
 
 /// The 8-connected strokes of a skeleton, each as its pixel indices.
 fn components(skeleton: &[bool], side: usize) -> Vec<Vec<usize>> {
-    let mut seen = vec![false; skeleton.len()];
-    let mut strokes = Vec::new();
-    for start in 0..skeleton.len() {
-        if !skeleton[start] || seen[start] {
-            continue;
-        }
-        seen[start] = true;
-        let mut stroke = vec![start];
-        let mut next = 0;
-        while next < stroke.len() {
-            let i = stroke[next];
-            next += 1;
-            let (x, y) = (i % side, i / side);
-            for ny in y.saturating_sub(1)..=(y + 1).min(side - 1) {
-                for nx in x.saturating_sub(1)..=(x + 1).min(side - 1) {
-                    let j = ny * side + nx;
-                    if skeleton[j] && !seen[j] {
-                        seen[j] = true;
-                        stroke.push(j);
-                    }
-                }
-            }
-        }
-        strokes.push(stroke);
-    }
-    strokes
+    connected(
+        skeleton.len(),
+        |i| skeleton[i],
+        |i| eight_neighbours(i, side),
+        |_, j| skeleton[j],
+    )
+}
+
+/// The pixel `i` and its up to eight neighbours, row by row.
+fn eight_neighbours(i: usize, side: usize) -> impl Iterator<Item = usize> {
+    let (x, y) = (i % side, i / side);
+    (y.saturating_sub(1)..=(y + 1).min(side - 1)).flat_map(move |ny| {
+        (x.saturating_sub(1)..=(x + 1).min(side - 1)).map(move |nx| ny * side + nx)
+    })
 }
 
 /// Pixel centres of a stroke, each pulled `passes` times halfway to its neighbours' mean:
@@ -480,24 +488,6 @@ fn segment(canvas: &mut [u8], side: usize, a: (f32, f32), b: (f32, f32), width: 
             }
         }
     }
-}
-
-/// The canvas averaged down to `side` by blocks, as the page reads its pad.
-fn shrink(canvas: &[u8], canvas_side: usize, side: usize) -> GrayImage {
-    let block = canvas_side / side;
-    let area = (block * block) as u32;
-    GrayImage::from_fn(side as u32, side as u32, |x, y| {
-        let (x, y) = (x as usize, y as usize);
-        let mut sum = 0u32;
-        for dy in 0..block {
-            let row = (y * block + dy) * canvas_side + x * block;
-            sum += canvas[row..row + block]
-                .iter()
-                .map(|&v| u32::from(v))
-                .sum::<u32>();
-        }
-        Luma([((sum + area / 2) / area) as u8])
-    })
 }
 
 /// Stroke statistics of a drawing, to compare drawings by figures: the ink's share of the

@@ -17,7 +17,7 @@ use facegan_model::weights::{
 use facegan_model::{FaceGenerator, TranslatorConfig, UNet};
 use image::imageops::FilterType;
 
-use crate::generate::DEFAULT_WEIGHTS;
+use crate::generate::generator_file;
 use crate::render::{grid, save_png_atomically};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -72,7 +72,7 @@ impl SketchModel {
     fn forward(&self, sketches: Tensor<4>, codes: Tensor<2>) -> Tensor<4> {
         match self {
             Self::Lines(unet) => unet.forward(sketches, codes),
-            Self::Anime(encoder, generator) => generator.forward(encoder.forward(sketches, codes)),
+            Self::Anime(encoder, generator) => encoder.face(generator, sketches, codes),
         }
     }
 }
@@ -95,16 +95,7 @@ fn load_sketch_model(
         return Ok((SketchModel::Lines(unet), config.image_size, palette));
     }
     let (encoder, header, palette) = load_encoder(&bytes, device).with_context(unusable)?;
-    let (generator_bytes, name) = match &args.generator {
-        Some(file) => (
-            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?,
-            file.display().to_string(),
-        ),
-        None => (
-            DEFAULT_WEIGHTS.to_vec(),
-            "the built-in generator".to_string(),
-        ),
-    };
+    let (generator_bytes, name) = generator_file(args.generator.as_deref())?;
     check_encoder_generator(&header, &generator_bytes)
         .with_context(|| format!("{} with {name}", path.display()))?;
     let (generator, _) = load_face_generator(&generator_bytes, device)
