@@ -26,6 +26,15 @@ impl FaceGenerator {
             Self::Resnet(generator) => generator.forward(z),
         }
     }
+
+    /// The first block's activations, `[n, latent, 1, 1]` -> `[n, c, 4, 4]` (DCGAN) or
+    /// `[n, c, 8, 8]` (ResNet): where GANSpace looks for the main ways faces vary.
+    pub fn first_layer(&self, z: Tensor<4>) -> Tensor<4> {
+        match self {
+            Self::Dcgan(generator) => generator.first_layer(z),
+            Self::Resnet(generator) => generator.first_layer(z),
+        }
+    }
 }
 
 impl From<Generator> for FaceGenerator {

@@ -2,8 +2,11 @@
 //! the seeded latent sampler. It builds for native targets and for `wasm32-unknown-unknown`, so
 //! the trainer and the web page run exactly the same generator.
 
+pub mod attributes;
 pub mod config;
+pub mod directions;
 pub mod face_generator;
+pub mod fingerprint;
 pub mod image;
 pub mod kernels;
 pub mod latent;

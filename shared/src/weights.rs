@@ -23,7 +23,8 @@ use half::f16;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
-use crate::translate::{CODE_SIZE, EncoderHeader, SketchEncoder, fingerprint};
+use crate::fingerprint::fingerprint;
+use crate::translate::{CODE_SIZE, EncoderHeader, SketchEncoder};
 use crate::{
     ConfigError, DcganConfig, FaceGenerator, Generator, GeneratorConfig, ResnetConfig,
     ResnetGenerator, TranslatorConfig, UNet,

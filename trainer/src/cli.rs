@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::{bench, export, generate, prepare, sketch, train, translate};
+use crate::{bench, directions, export, generate, prepare, sketch, train, translate};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,6 +30,9 @@ pub enum Command {
     Train(Box<train::TrainArgs>),
     /// Generate faces from exported weights.
     Generate(generate::GenerateArgs),
+    /// Fit the latent directions that steer a generator's faces (hair and eye colour, skin,
+    /// background, face size, unsupervised ones) and measure them on held-out faces.
+    Directions(directions::DirectionsArgs),
     /// Faces for a drawing from exported sketch-to-face weights, one colouring per seed.
     Translate(translate::apply::TranslateArgs),
     /// Score sketch-to-face weights on held-out sketch/face pairs (mean L1; outputs for FID).
@@ -50,6 +53,7 @@ impl Command {
             Self::Sketch(args) => sketch::run(&args),
             Self::Train(args) => train::run(&args),
             Self::Generate(args) => generate::run(&args),
+            Self::Directions(args) => directions::run(&args),
             Self::Translate(args) => translate::apply::run(&args),
             Self::Evaluate(args) => translate::evaluate::run(&args),
             Self::Export(args) => export::run(&args),

@@ -8,7 +8,11 @@ use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::weights::load_face_generator;
 use facegan_model::{FaceGenerator, GeneratorConfig, latent_for_seed, slerp};
 
+use facegan_model::directions::{ColourPart, Directions, format_edit, parse_edit};
+
 use crate::backend::{self, BackendChoice};
+use crate::directions::directions_path;
+use crate::directions::reach::reach_colours;
 use crate::face_gan::render_faces;
 use crate::render::{grid, save_png_atomically, write_gif};
 
@@ -40,6 +44,22 @@ pub struct GenerateArgs {
     /// cleaner but less varied faces; 1 draws them as trained.
     #[arg(long, default_value_t = 1.0)]
     pub truncation: f32,
+    /// Give every face this hair colour (a name from the directions file: black, brown,
+    /// blonde, orange, red, pink, purple, blue, green, silver for the built-in generator),
+    /// reached by moving along the hair directions until the measured colour is it.
+    #[arg(long, value_name = "COLOUR")]
+    pub hair: Option<String>,
+    /// Give every face this eye colour (brown, gold, red, purple, blue, green).
+    #[arg(long, value_name = "COLOUR")]
+    pub eyes: Option<String>,
+    /// Move every face along a direction: `--edit hair_l=1.5` (repeatable; names and what
+    /// they do: `facegan directions`' table, or the directions file).
+    #[arg(long, value_name = "NAME=AMOUNT")]
+    pub edit: Vec<String>,
+    /// Directions file for --hair, --eyes and --edit [default: next to --weights as
+    /// NAME.directions.json; the built-in one for the built-in generator].
+    #[arg(long)]
+    pub directions: Option<PathBuf>,
     /// Where to run the generator.
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
     pub backend: BackendChoice,
@@ -101,7 +121,11 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
 
     ensure!(args.count >= 1, "--count must be at least 1");
     let seeds: Vec<u64> = (0..args.count as u64).map(|i| args.seed + i).collect();
-    let faces = faces_for_truncated_seeds(&generator, &config, &seeds, args.truncation, &device)?;
+    let faces = if args.hair.is_some() || args.eyes.is_some() || !args.edit.is_empty() {
+        edited_faces_for_seeds(args, &generator, &config, &seeds, &device)?
+    } else {
+        faces_for_truncated_seeds(&generator, &config, &seeds, args.truncation, &device)?
+    };
     if let Some(out) = &args.out {
         let columns = (args.count as f64).sqrt().ceil() as usize;
         let picture = if args.count == 1 {
@@ -128,6 +152,93 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         log::info!("wrote {} faces to {}", args.count, dir.display());
     }
     Ok(())
+}
+
+/// Faces for `seeds` with --edit, --hair and --eyes applied; logs each face's resolved edit,
+/// which `--edit` reproduces.
+fn edited_faces_for_seeds(
+    args: &GenerateArgs,
+    generator: &FaceGenerator,
+    config: &GeneratorConfig,
+    seeds: &[u64],
+    device: &Device,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let directions = load_directions(args.directions.as_deref(), args.weights.as_deref())?;
+    let edit = parse_edit(&args.edit.join(",")).map_err(|e| anyhow::anyhow!("--edit {e}"))?;
+    let latents: Vec<Vec<f32>> = seeds
+        .iter()
+        .map(|&s| truncate(latent_for_seed(s, config.latent_size()), args.truncation))
+        .collect();
+    let mut targets = Vec::new();
+    for (part, name) in [
+        (ColourPart::Hair, &args.hair),
+        (ColourPart::Eyes, &args.eyes),
+    ] {
+        if let Some(name) = name {
+            targets.push((part, directions.swatch(part, name)?));
+        }
+    }
+    let reached = reach_colours(
+        generator,
+        config,
+        &directions,
+        &latents,
+        &edit,
+        &targets,
+        device,
+    )?;
+    let mut faces = Vec::with_capacity(reached.len());
+    for (seed, face) in seeds.iter().zip(reached) {
+        let status = if face.reached {
+            ""
+        } else {
+            " (colour not reached)"
+        };
+        log::info!(
+            "seed {seed}: hair {}, eyes {}{status}; --edit {}",
+            face.attributes.hair_colour(),
+            face.attributes.eye_colour(),
+            format_edit(&face.edit)
+        );
+        faces.push(face.face);
+    }
+    Ok(faces)
+}
+
+/// The built-in generator's directions, fitted by `facegan directions` on it.
+const DEFAULT_DIRECTIONS: &[u8] = include_bytes!("../../weights/anime-faces-64.directions.json");
+
+/// Reads the directions for the generator at `weights` (`None`: the built-in one) and checks
+/// they belong to it.
+pub fn load_directions(
+    directions: Option<&Path>,
+    weights: Option<&Path>,
+) -> anyhow::Result<Directions> {
+    let (generator_bytes, generator_name) = generator_file(weights)?;
+    let (json, name) = match (directions, weights) {
+        (Some(path), _) => (read_file(path)?, path.display().to_string()),
+        (None, Some(weights)) => {
+            let path = directions_path(weights);
+            let json = read_file(&path).with_context(|| {
+                format!(
+                    "no directions for {}: make them with `facegan directions --weights {}`",
+                    weights.display(),
+                    weights.display()
+                )
+            })?;
+            (json, path.display().to_string())
+        }
+        (None, None) => (
+            DEFAULT_DIRECTIONS.to_vec(),
+            "the built-in directions (weights/anime-faces-64.directions.json)".to_string(),
+        ),
+    };
+    Directions::load(&json, &generator_bytes)
+        .with_context(|| format!("cannot use {name} with {generator_name}"))
+}
+
+fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Reads a `.fgw` file, naming it in any error.
@@ -190,7 +301,8 @@ fn faces_for_truncated_seeds(
     faces_for_latents(generator, config, &latents, device)
 }
 
-fn faces_for_latents(
+/// RGB8 faces for latents (`[latent]` each), drawn in chunks.
+pub fn faces_for_latents(
     generator: &FaceGenerator,
     config: &GeneratorConfig,
     latents: &[Vec<f32>],

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod cyclegan;
 pub mod data;
 pub mod dcgan;
+pub mod directions;
 pub mod encoder;
 pub mod export;
 pub mod face_gan;

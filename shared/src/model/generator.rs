@@ -74,6 +74,12 @@ impl DcganConfig {
 }
 
 impl Generator {
+    /// The projection block alone: `[n, latent, 1, 1]` -> `[n, 8g, 4, 4]` after BatchNorm
+    /// and ReLU.
+    pub fn first_layer(&self, z: Tensor<4>) -> Tensor<4> {
+        self.blocks[0].forward(z)
+    }
+
     /// `[n, latent, 1, 1]` -> `[n, 3, size, size]`
     pub fn forward(&self, z: Tensor<4>) -> Tensor<4> {
         // [n, latent, 1, 1] -> [n, 8g, 4, 4] -> [n, 4g, 8, 8] -> ... -> [n, g, size/2, size/2]

@@ -95,6 +95,11 @@ impl ResnetConfig {
 
 impl ResnetGenerator {
     /// `[n, latent, 1, 1]` -> `[n, 3, size, size]`
+    /// The projection and the first residual block: `[n, latent, 1, 1]` -> `[n, 8g, 8, 8]`.
+    pub fn first_layer(&self, z: Tensor<4>) -> Tensor<4> {
+        self.blocks[0].forward(conv_transpose2d(&self.project, z))
+    }
+
     pub fn forward(&self, z: Tensor<4>) -> Tensor<4> {
         // [n, latent, 1, 1] -> [n, 8g, 4, 4]
         let x = conv_transpose2d(&self.project, z);

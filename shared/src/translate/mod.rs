@@ -12,7 +12,7 @@ mod unet;
 
 pub use colour_code::{CODE_GRID, CODE_SIZE, colour_code, colour_code_bytes, palette_index};
 pub use config::TranslatorConfig;
-pub use encoder::{EncoderConfig, EncoderHeader, SketchEncoder, fingerprint, fnv1a};
+pub use encoder::{EncoderConfig, EncoderHeader, SketchEncoder};
 pub use patch_discriminator::PatchDiscriminator;
 pub use sketch_input::{block_average, grey_from_rgba, sketch_input};
 pub use unet::UNet;

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, ensure};
-use facegan_model::translate::{CODE_SIZE, EncoderConfig, EncoderHeader, fingerprint};
+use facegan_model::fingerprint::fingerprint;
+use facegan_model::translate::{CODE_SIZE, EncoderConfig, EncoderHeader};
 use facegan_model::weights::{check_encoder_generator, read_face_config};
 use serde::{Deserialize, Serialize};
 

@@ -8,7 +8,7 @@ pub mod xdog;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use facegan_model::translate::fnv1a;
+use facegan_model::fingerprint::fnv1a;
 use rayon::prelude::*;
 
 use image::imageops::{self, FilterType};

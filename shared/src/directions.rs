@@ -1,0 +1,573 @@
+//! Directions in a generator's latent space that steer a face: one per measured attribute
+//! (hair and eye colour as CIELAB lightness and axes, skin and background lightness, face
+//! size), fitted by `facegan directions` as InterFaceGAN does, and the strongest unsupervised
+//! ones (GANSpace). Stored as a small JSON file next to the generator
+//! (`anime-faces-64.directions.json`), tied to it by fingerprint.
+//!
+//! An edit is a list of `(direction, amount)`: the face's latent plus `amount` times each unit
+//! direction. Amounts are what links store, so a link reproduces an edited face exactly on
+//! any backend. A named colour ("pink hair") is reached by [`Directions::colour_step`]:
+//! measure the face, move along the colour's three directions by what the fitted gains say
+//! separates it from the colour's swatch, measure again.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::attributes::{Attributes, Lab, eye_colour_name, hair_colour_name, measure};
+use crate::fingerprint::fingerprint;
+
+/// The `format` field of a directions file.
+pub const FORMAT: &str = "facegan-directions";
+/// The version of the file this code writes and reads.
+pub const VERSION: u32 = 1;
+/// Amounts are rounded to this step (what a link stores).
+pub const AMOUNT_STEP: f32 = 0.01;
+/// Measure-and-move rounds a colour edit takes at most.
+pub const MAX_COLOUR_STEPS: usize = 16;
+/// Share of the fitted move the first round takes, shrinking in later rounds
+/// (`share / (1 + round / 3)`): a full move overshoots small bins (brown hair, gold eyes) back
+/// and forth.
+pub const COLOUR_STEP_SHARE: f32 = 0.75;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Directions {
+    pub format: String,
+    pub version: u32,
+    /// [`fingerprint`] of the generator file the directions were fitted on.
+    pub generator_fingerprint: String,
+    /// The generator in words, for error messages.
+    pub generator: String,
+    pub latent_size: usize,
+    pub directions: Vec<Direction>,
+    pub hair_colours: Vec<Swatch>,
+    pub eye_colours: Vec<Swatch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Direction {
+    /// Short name used in links and on the command line: `hair_l`, `pca1`.
+    pub name: String,
+    /// What a person sees it do: "hair lightness", "head turns left".
+    pub label: String,
+    /// Change of its attribute per unit amount (fitted; 0 for unsupervised directions).
+    pub gain: f32,
+    /// Share of its attribute's variance over latents that the linear fit explains, on
+    /// latents held out of the fit (0 for unsupervised directions).
+    pub r2: f32,
+    /// Unit-length latent direction.
+    pub vector: Vec<f32>,
+}
+
+/// A named colour and the typical measured colour of the generator's faces that carry it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Swatch {
+    pub name: String,
+    /// CIELAB `[l, a, b]`.
+    pub lab: [f32; 3],
+}
+
+impl Swatch {
+    pub fn colour(&self) -> Lab {
+        Lab::new(self.lab[0], self.lab[1], self.lab[2])
+    }
+}
+
+/// Which colour a swatch edit changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColourPart {
+    Hair,
+    Eyes,
+}
+
+impl ColourPart {
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Hair => "hair",
+            Self::Eyes => "eyes",
+        }
+    }
+
+    /// The three directions (lightness, a, b) that move this colour.
+    pub fn direction_names(self) -> [&'static str; 3] {
+        match self {
+            Self::Hair => ["hair_l", "hair_a", "hair_b"],
+            Self::Eyes => ["eyes_l", "eyes_a", "eyes_b"],
+        }
+    }
+
+    /// The furthest a colour edit moves along one of its directions, in latent standard
+    /// deviations: far enough for nearly every colour the generator draws, not so far that
+    /// the face falls apart. Eye edits change little else (docs/face-controls.md), so they
+    /// may go further.
+    pub fn max_amount(self) -> f32 {
+        match self {
+            Self::Hair => 7.0,
+            Self::Eyes => 9.0,
+        }
+    }
+
+    pub fn measured(self, attributes: &Attributes) -> Lab {
+        match self {
+            Self::Hair => attributes.hair,
+            Self::Eyes => attributes.eyes,
+        }
+    }
+
+    pub fn name_of(self, colour: Lab) -> &'static str {
+        match self {
+            Self::Hair => hair_colour_name(colour),
+            Self::Eyes => eye_colour_name(colour),
+        }
+    }
+}
+
+/// Amounts along named directions.
+pub type Edit = Vec<(String, f32)>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DirectionsError {
+    Json(String),
+    Format {
+        found: String,
+    },
+    Version {
+        found: u32,
+    },
+    Generator {
+        expected: String,
+        found: String,
+        generator: String,
+    },
+    LatentSize {
+        direction: String,
+        expected: usize,
+        found: usize,
+    },
+    UnknownDirection {
+        name: String,
+        known: Vec<String>,
+    },
+    UnknownColour {
+        part: &'static str,
+        name: String,
+        known: Vec<String>,
+    },
+}
+
+impl fmt::Display for DirectionsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Json(message) => write!(f, "not a directions file: {message}"),
+            Self::Format { found } => {
+                write!(
+                    f,
+                    "not a directions file: expected format {FORMAT:?}, found {found:?}"
+                )
+            }
+            Self::Version { found } => write!(
+                f,
+                "unsupported directions version: expected {VERSION}, found {found}"
+            ),
+            Self::Generator {
+                expected,
+                found,
+                generator,
+            } => write!(
+                f,
+                "the directions belong to another generator: they were fitted on the file with \
+                 fingerprint {expected} ({generator}), this generator's is {found}; run \
+                 `facegan directions` on it"
+            ),
+            Self::LatentSize {
+                direction,
+                expected,
+                found,
+            } => write!(
+                f,
+                "direction {direction} has {found} values where the latent has {expected}"
+            ),
+            Self::UnknownDirection { name, known } => write!(
+                f,
+                "no direction named {name:?}; known: {}",
+                known.join(", ")
+            ),
+            Self::UnknownColour { part, name, known } => write!(
+                f,
+                "no {part} colour named {name:?}; known: {}",
+                known.join(", ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DirectionsError {}
+
+impl Directions {
+    /// Reads a directions file and checks that it belongs to `generator_bytes`.
+    pub fn load(json: &[u8], generator_bytes: &[u8]) -> Result<Self, DirectionsError> {
+        let directions: Self =
+            serde_json::from_slice(json).map_err(|e| DirectionsError::Json(e.to_string()))?;
+        if directions.format != FORMAT {
+            return Err(DirectionsError::Format {
+                found: directions.format,
+            });
+        }
+        if directions.version != VERSION {
+            return Err(DirectionsError::Version {
+                found: directions.version,
+            });
+        }
+        let found = fingerprint(generator_bytes);
+        if directions.generator_fingerprint != found {
+            return Err(DirectionsError::Generator {
+                expected: directions.generator_fingerprint,
+                found,
+                generator: directions.generator,
+            });
+        }
+        for direction in &directions.directions {
+            if direction.vector.len() != directions.latent_size {
+                return Err(DirectionsError::LatentSize {
+                    direction: direction.name.clone(),
+                    expected: directions.latent_size,
+                    found: direction.vector.len(),
+                });
+            }
+        }
+        Ok(directions)
+    }
+
+    /// Compact JSON, one line (the page downloads it).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("directions serialise")
+    }
+
+    pub fn direction(&self, name: &str) -> Result<&Direction, DirectionsError> {
+        self.directions
+            .iter()
+            .find(|d| d.name == name)
+            .ok_or_else(|| DirectionsError::UnknownDirection {
+                name: name.to_string(),
+                known: self.directions.iter().map(|d| d.name.clone()).collect(),
+            })
+    }
+
+    pub fn swatches(&self, part: ColourPart) -> &[Swatch] {
+        match part {
+            ColourPart::Hair => &self.hair_colours,
+            ColourPart::Eyes => &self.eye_colours,
+        }
+    }
+
+    pub fn swatch(&self, part: ColourPart, name: &str) -> Result<&Swatch, DirectionsError> {
+        let swatches = self.swatches(part);
+        swatches
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| DirectionsError::UnknownColour {
+                part: part.id(),
+                name: name.to_string(),
+                known: swatches.iter().map(|s| s.name.clone()).collect(),
+            })
+    }
+
+    /// `z` moved by `edit`: `z + sum(amount * direction)`.
+    pub fn apply(&self, z: &[f32], edit: &[(String, f32)]) -> Result<Vec<f32>, DirectionsError> {
+        let mut moved = z.to_vec();
+        for (name, amount) in edit {
+            let direction = self.direction(name)?;
+            for (value, step) in moved.iter_mut().zip(&direction.vector) {
+                *value += amount * step;
+            }
+        }
+        Ok(moved)
+    }
+
+    /// One round of reaching a named colour: given the face drawn with `edit` and its
+    /// measured `attributes`, returns `true` when the colour is reached, else moves `edit`
+    /// along the colour's directions by the fitted gains towards the swatch. Callers draw,
+    /// measure and call again, at most [`MAX_COLOUR_STEPS`] times (the page draws
+    /// asynchronously on WebGPU, so the loop is theirs).
+    pub fn colour_step(
+        &self,
+        part: ColourPart,
+        swatch: &Swatch,
+        attributes: &Attributes,
+        round: usize,
+        edit: &mut Edit,
+    ) -> Result<bool, DirectionsError> {
+        let measured = part.measured(attributes);
+        if part.name_of(measured) == swatch.name {
+            return Ok(true);
+        }
+        let target = swatch.colour();
+        let missing = [
+            target.l - measured.l,
+            target.a - measured.a,
+            target.b - measured.b,
+        ];
+        let share = COLOUR_STEP_SHARE / (1.0 + round as f32 / 3.0);
+        for (name, missing) in part.direction_names().into_iter().zip(missing) {
+            let gain = self.direction(name)?.gain;
+            if gain.abs() < 1e-6 {
+                continue;
+            }
+            let amount = amount_of(edit, name) + share * missing / gain;
+            let limit = part.max_amount();
+            set_amount(edit, name, amount.clamp(-limit, limit));
+        }
+        Ok(false)
+    }
+}
+
+/// A face edited towards named colours.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub edit: Edit,
+    /// Every asked colour was reached within [`MAX_COLOUR_STEPS`] rounds.
+    pub reached: bool,
+    /// Measure-and-move rounds taken.
+    pub rounds: usize,
+    /// The face as drawn with `edit` (RGB8), and its measurements.
+    pub face: Vec<u8>,
+    pub attributes: Attributes,
+}
+
+/// Reaching named colours for many faces at once, round by round: the caller draws what
+/// [`ColourSearch::to_draw`] lists (natively in one batch, or asynchronously on the page's
+/// WebGPU) and hands the faces to [`ColourSearch::observe`], until nothing is left to draw.
+pub struct ColourSearch<'a> {
+    directions: &'a Directions,
+    targets: Vec<(ColourPart, Swatch)>,
+    latents: Vec<Vec<f32>>,
+    edits: Vec<Edit>,
+    found: Vec<Option<Found>>,
+    round: usize,
+    size: usize,
+}
+
+impl<'a> ColourSearch<'a> {
+    /// Faces `latents`, each starting from its edit in `starts`, drawn `size` pixels wide.
+    pub fn new(
+        directions: &'a Directions,
+        latents: Vec<Vec<f32>>,
+        starts: Vec<Edit>,
+        targets: Vec<(ColourPart, Swatch)>,
+        size: usize,
+    ) -> Self {
+        assert_eq!(latents.len(), starts.len(), "one start edit per latent");
+        let found = vec![None; latents.len()];
+        Self {
+            directions,
+            targets,
+            latents,
+            edits: starts,
+            found,
+            round: 0,
+            size,
+        }
+    }
+
+    /// The faces still to draw this round, as `(index, moved latent)`; empty once done.
+    pub fn to_draw(&self) -> Result<Vec<(usize, Vec<f32>)>, DirectionsError> {
+        (0..self.latents.len())
+            .filter(|&i| self.found[i].is_none())
+            .map(|i| Ok((i, self.directions.apply(&self.latents[i], &self.edits[i])?)))
+            .collect()
+    }
+
+    /// The faces drawn for [`ColourSearch::to_draw`]'s list, as `(index, RGB8 face)`.
+    pub fn observe(&mut self, drawn: Vec<(usize, Vec<u8>)>) -> Result<(), DirectionsError> {
+        let last = self.round == MAX_COLOUR_STEPS;
+        for (i, face) in drawn {
+            let attributes = measure(&face, self.size);
+            // The edit this face was drawn with: the result, whatever the step does next.
+            let drawn_with = self.edits[i].clone();
+            let mut reached = true;
+            for (part, swatch) in &self.targets {
+                reached &= self.directions.colour_step(
+                    *part,
+                    swatch,
+                    &attributes,
+                    self.round,
+                    &mut self.edits[i],
+                )?;
+            }
+            if reached || last {
+                self.found[i] = Some(Found {
+                    edit: drawn_with,
+                    reached,
+                    rounds: self.round,
+                    face,
+                    attributes,
+                });
+            }
+        }
+        self.round += 1;
+        Ok(())
+    }
+
+    /// Every face's result, in order. Panics if faces are still to draw.
+    pub fn finish(self) -> Vec<Found> {
+        self.found
+            .into_iter()
+            .map(|f| f.expect("every face was drawn until it finished"))
+            .collect()
+    }
+}
+
+/// The amount of `name` in `edit` (0 when absent).
+pub fn amount_of(edit: &[(String, f32)], name: &str) -> f32 {
+    edit.iter()
+        .find(|(n, _)| n == name)
+        .map_or(0.0, |(_, amount)| *amount)
+}
+
+/// Sets `name`'s amount, rounded to [`AMOUNT_STEP`] (zero removes it), keeping the order.
+pub fn set_amount(edit: &mut Edit, name: &str, amount: f32) {
+    let amount = round_amount(amount);
+    match edit.iter().position(|(n, _)| n == name) {
+        Some(i) if amount == 0.0 => {
+            edit.remove(i);
+        }
+        Some(i) => edit[i].1 = amount,
+        None if amount != 0.0 => edit.push((name.to_string(), amount)),
+        None => {}
+    }
+}
+
+pub fn round_amount(amount: f32) -> f32 {
+    (amount / AMOUNT_STEP).round() * AMOUNT_STEP
+}
+
+/// `name:amount,name:amount`: how an edit is written in links and on the command line.
+pub fn format_edit(edit: &[(String, f32)]) -> String {
+    edit.iter()
+        .map(|(name, amount)| format!("{name}:{amount:.2}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Reads [`format_edit`]'s form (also `name=amount`, the command line's).
+pub fn parse_edit(text: &str) -> Result<Edit, String> {
+    let mut edit = Edit::new();
+    for part in text.split(',').filter(|p| !p.is_empty()) {
+        let (name, amount) = part
+            .split_once([':', '='])
+            .ok_or_else(|| format!("{part}: expected NAME:AMOUNT"))?;
+        let amount: f32 = amount
+            .parse()
+            .ok()
+            .filter(|a: &f32| a.is_finite())
+            .ok_or_else(|| format!("{part}: the amount is not a number"))?;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("{part}: a direction name is letters, digits and _"));
+        }
+        let total = amount_of(&edit, name) + amount;
+        set_amount(&mut edit, name, total);
+    }
+    Ok(edit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(latent: usize, axis: usize) -> Vec<f32> {
+        (0..latent)
+            .map(|i| f32::from(u8::from(i == axis)))
+            .collect()
+    }
+
+    fn sample(generator: &[u8]) -> Directions {
+        let names = ["hair_l", "hair_a", "hair_b", "pca1"];
+        Directions {
+            format: FORMAT.into(),
+            version: VERSION,
+            generator_fingerprint: fingerprint(generator),
+            generator: "test generator".into(),
+            latent_size: 4,
+            directions: names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| Direction {
+                    name: name.to_string(),
+                    label: name.replace('_', " "),
+                    gain: 10.0,
+                    r2: 0.5,
+                    vector: unit(4, i),
+                })
+                .collect(),
+            hair_colours: vec![Swatch {
+                name: "pink".into(),
+                lab: [75.0, 30.0, 0.0],
+            }],
+            eye_colours: vec![],
+        }
+    }
+
+    #[test]
+    fn round_trips_through_json_and_refuses_other_generators() {
+        let directions = sample(b"generator");
+        let json = directions.to_json();
+        assert_eq!(
+            Directions::load(json.as_bytes(), b"generator").unwrap(),
+            directions
+        );
+        let error = Directions::load(json.as_bytes(), b"another").unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains(&fingerprint(b"generator")), "{message}");
+        assert!(message.contains(&fingerprint(b"another")), "{message}");
+        let mut wrong = directions.clone();
+        wrong.directions[0].vector.pop();
+        let error = Directions::load(wrong.to_json().as_bytes(), b"generator").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "direction hair_l has 3 values where the latent has 4"
+        );
+        let error = Directions::load(b"{}", b"generator").unwrap_err();
+        assert!(error.to_string().starts_with("not a directions file"));
+    }
+
+    #[test]
+    fn edits_move_the_latent_and_round_trip_as_text() {
+        let directions = sample(b"g");
+        let edit = parse_edit("hair_l:0.5,pca1=-1.25").unwrap();
+        assert_eq!(format_edit(&edit), "hair_l:0.50,pca1:-1.25");
+        assert_eq!(parse_edit(&format_edit(&edit)).unwrap(), edit);
+        let moved = directions.apply(&[1.0, 1.0, 1.0, 1.0], &edit).unwrap();
+        assert_eq!(moved, vec![1.5, 1.0, 1.0, -0.25]);
+        let unknown = directions.apply(&[0.0; 4], &[("nose".into(), 1.0)]);
+        assert!(unknown.unwrap_err().to_string().contains("known: hair_l"));
+        assert!(parse_edit("hair_l:x").is_err());
+        assert!(parse_edit("hair l:1").is_err());
+    }
+
+    #[test]
+    fn a_colour_step_moves_by_the_gains_towards_the_swatch() {
+        let directions = sample(b"g");
+        let swatch = directions.swatch(ColourPart::Hair, "pink").unwrap().clone();
+        let black = Attributes {
+            hair: Lab::new(15.0, 0.0, 0.0),
+            ..Attributes::default()
+        };
+        let mut edit = Edit::new();
+        let done = directions
+            .colour_step(ColourPart::Hair, &swatch, &black, 0, &mut edit)
+            .unwrap();
+        assert!(!done);
+        // 0.75 x (75 - 15) / 10 = 4.5 and 0.75 x (30 - 0) / 10 = 2.25 latent units.
+        assert_eq!(edit, vec![("hair_l".into(), 4.5), ("hair_a".into(), 2.25)]);
+        let pink = Attributes {
+            hair: swatch.colour(),
+            ..Attributes::default()
+        };
+        assert!(
+            directions
+                .colour_step(ColourPart::Hair, &swatch, &pink, 1, &mut edit)
+                .unwrap()
+        );
+        assert!(directions.swatch(ColourPart::Hair, "teal").is_err());
+    }
+}
