@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::{bench, directions, export, generate, prepare, sketch, train, translate};
+use crate::{bench, directions, export, generate, measure, prepare, sketch, train, translate};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,6 +33,9 @@ pub enum Command {
     /// Fit the latent directions that steer a generator's faces (hair and eye colour, skin,
     /// background, face size, unsupervised ones) and measure them on held-out faces.
     Directions(directions::DirectionsArgs),
+    /// Measure hair and eye colour, skin and background lightness and face size of a folder
+    /// of prepared faces.
+    Measure(measure::MeasureArgs),
     /// Faces for a drawing from exported sketch-to-face weights, one colouring per seed.
     Translate(translate::apply::TranslateArgs),
     /// Score sketch-to-face weights on held-out sketch/face pairs (mean L1; outputs for FID).
@@ -54,6 +57,7 @@ impl Command {
             Self::Train(args) => train::run(&args),
             Self::Generate(args) => generate::run(&args),
             Self::Directions(args) => directions::run(&args),
+            Self::Measure(args) => measure::run(&args),
             Self::Translate(args) => translate::apply::run(&args),
             Self::Evaluate(args) => translate::evaluate::run(&args),
             Self::Export(args) => export::run(&args),

@@ -17,6 +17,7 @@ pub mod encoder;
 pub mod export;
 pub mod face_gan;
 pub mod generate;
+pub mod measure;
 pub mod pix2pix;
 pub mod prepare;
 pub mod render;

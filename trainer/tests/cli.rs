@@ -380,6 +380,8 @@ fn docs_cli_md_is_the_help_of_every_command() {
         "sketch",
         "train",
         "generate",
+        "directions",
+        "measure",
         "translate",
         "evaluate",
         "export",

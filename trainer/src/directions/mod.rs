@@ -4,6 +4,7 @@
 //! colours are reached and how little else changes.
 
 mod evaluate;
+mod figure;
 mod fit;
 pub mod reach;
 
@@ -57,6 +58,13 @@ pub struct DirectionsArgs {
     /// A name for a direction, given after looking at what it does: `--label pca1="head tilt"`.
     #[arg(long, value_name = "NAME=TEXT", value_parser = parse_label)]
     pub label: Vec<(String, String)>,
+    /// Also draw what the directions do to face `--figure-seed` into this PNG: a row through
+    /// the hair swatches, one through the eye swatches (each starting with the face itself),
+    /// then a strip per slider direction from -3 to +3, in the table's order.
+    #[arg(long)]
+    pub figure: Option<PathBuf>,
+    #[arg(long, default_value_t = HELD_OUT_SEED + 3)]
+    pub figure_seed: u64,
     /// Also write every fitted face's seed and measurements here (CSV).
     #[arg(long)]
     pub measurements: Option<PathBuf>,
@@ -232,6 +240,9 @@ pub fn run(args: &DirectionsArgs) -> anyhow::Result<()> {
     print_fit(&file, &hair, &eyes);
     log::info!("wrote {}", out.display());
 
+    if let Some(path) = &args.figure {
+        figure::write(&generator, &config, &file, args.figure_seed, path, &device)?;
+    }
     if args.evaluate > 0 {
         let latents: Vec<Vec<f32>> = seeds(HELD_OUT_SEED, args.evaluate)
             .iter()
