@@ -65,7 +65,7 @@ pub fn run(args: &MeasureArgs) -> anyhow::Result<()> {
             *counts.entry(name_of(attributes)).or_default() += 1;
         }
         let mut counts: Vec<_> = counts.into_iter().collect();
-        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        counts.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
         let shares: Vec<String> = counts
             .iter()
             .map(|(name, n)| format!("{name} {:.1}%", 100.0 * *n as f64 / rows.len() as f64))
