@@ -41,5 +41,6 @@ rm -rf "$resnet"
 
 section "browser test"
 FACEGAN_DIST=$PWD/$dist FACEGAN_NATIVE_DIR=$PWD/$native FACEGAN_SHOTS=$PWD/target/screenshots \
+  FACEGAN_BIN=$(realpath "$facegan") \
   FACEGAN_RESNET_WEIGHTS=$PWD/$resnet/resnet.fgw FACEGAN_RESNET_NATIVE_DIR=$PWD/$resnet/native \
   npm --prefix web/e2e test

@@ -5,6 +5,7 @@
 //   FACEGAN_DIST         the built page (trunk build --public-url /facegan/)
 //   FACEGAN_NATIVE_DIR   faces from `facegan generate --out-dir` for NATIVE_SEED.. (16 of them)
 //   FACEGAN_SHOTS        where screenshots go
+//   FACEGAN_BIN          the native `facegan`, to check an edited face against the command line
 //   CHROMIUM             the browser (default /usr/bin/chromium)
 
 import { test, before, after } from 'node:test';
@@ -12,6 +13,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFile, writeFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
@@ -20,6 +22,8 @@ const DIST = process.env.FACEGAN_DIST ?? 'dist';
 const NATIVE_DIR = process.env.FACEGAN_NATIVE_DIR;
 // A ResNet generator (`facegan export` of a short `--model resnet` run) and its native faces.
 const RESNET_WEIGHTS = process.env.FACEGAN_RESNET_WEIGHTS;
+// The native command line, to draw and measure an edited face the way `facegan generate` does.
+const FACEGAN_BIN = process.env.FACEGAN_BIN;
 const RESNET_NATIVE_DIR = process.env.FACEGAN_RESNET_NATIVE_DIR;
 const SHOTS = process.env.FACEGAN_SHOTS ?? 'target/screenshots';
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -394,6 +398,77 @@ test('an opened face: large view, PNG, variations, morph, GIF and strip exports'
     await page.waitForFunction(() => location.hash === '#seed=40');
     await ready(page);
     assert.equal(await page.isVisible('#detail'), false);
+    assert.deepEqual(browser.errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('face controls: a hair swatch, the link, a slider, apply to all', async () => {
+  const browser = await launch();
+  try {
+    const { page } = browser;
+    await open(page, 'seed=40&face=43');
+    const before = await canvasRgb(page, '#face-still');
+    const start = await page.getAttribute('#steer-measured', 'data-hair');
+    // A colour the face does not have yet.
+    const wanted = start === 'pink' ? 'blue' : 'pink';
+    await page.click(`#steer-hair button[data-colour="${wanted}"]`);
+    await page.waitForFunction((w) => location.hash.includes(`hair=${w}`), wanted);
+    await ready(page);
+    assert.equal(await page.getAttribute('#steer-measured', 'data-hair'), wanted);
+    assert.equal(await page.getAttribute(`#steer-hair button[data-colour="${wanted}"]`, 'class'), 'selected');
+    const edited = await canvasRgb(page, '#face-still');
+    const moved = difference(edited, before).mean;
+    assert.ok(moved > 3, `the face moved by only ${moved.toFixed(1)}`);
+
+    // The link holds the amounts: a reload draws exactly the same face.
+    const fragment = await page.evaluate(() => location.hash.slice(1));
+    const edit = new URLSearchParams(fragment).get('edit');
+    assert.match(edit, /^hair_[lab]:-?\d+\.\d\d/);
+    await page.reload();
+    await ready(page);
+    assert.deepEqual(await canvasRgb(page, '#face-still'), edited, 'the link reproduces the edit');
+
+    // The command line draws the same face from the same edit, and measures the same colour.
+    if (FACEGAN_BIN) {
+      const out = await mkdtemp(path.join(tmpdir(), 'facegan-edit-'));
+      const run = spawnSync(FACEGAN_BIN, ['generate', '--backend', 'cpu', '--seed', '43',
+        '--edit', edit, '--out', path.join(out, 'face.png')], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stderr, new RegExp(`seed 43: hair ${wanted},`), run.stderr);
+      const native = await readPng(path.join(out, 'face.png'));
+      const diff = difference(native.rgb, edited);
+      assert.ok(diff.max <= 6 && diff.mean < 0.5, `native and browser differ by ${diff.max}/${diff.mean.toFixed(2)}`);
+      await rm(out, { recursive: true, force: true });
+    }
+
+    // A slider moves the face live and goes into the link (without a history entry).
+    await page.$eval('#steer-sliders input[data-direction="pca1"]', (input) => {
+      input.value = '2';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.waitForFunction(() => location.hash.includes('pca1:2.00'));
+    await ready(page);
+    const slid = await canvasRgb(page, '#face-still');
+    assert.ok(difference(slid, edited).mean > 1, 'the slider moved the face');
+
+    // "Apply to all": every grid face asked for the same colour and slider.
+    await page.click('#steer-all');
+    await page.waitForFunction((w) => location.hash.includes(`all=hair:${w},pca1:2.00`), wanted);
+    await ready(page);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !location.hash.includes('face='));
+    await ready(page);
+    assert.equal(await page.isVisible('#grid-edited'), true);
+    const colours = await page.$$eval('#grid figure', (figures) => figures.map((f) => f.dataset.hair));
+    const hits = colours.filter((c) => c === wanted).length;
+    assert.ok(hits >= 14, `only ${hits} of 16 grid faces have ${wanted} hair: ${colours}`);
+    await page.screenshot({ path: path.join(SHOTS, 'steered-grid.png'), fullPage: true });
+    await page.click('#clear-all');
+    await page.waitForFunction(() => !location.hash.includes('all='));
+    await ready(page);
+    assert.equal(await page.isVisible('#grid-edited'), false);
     assert.deepEqual(browser.errors, []);
   } finally {
     await browser.close();

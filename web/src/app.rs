@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use facegan_model::directions::{ColourPart, Edit, set_amount};
 use facegan_model::{latent_for_seed, variation};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -19,7 +20,8 @@ use crate::draw::{DrawSection, set_draw_state};
 use crate::engine::Engine;
 use crate::fetch::fetch_bytes;
 use crate::morph::{FRAME_DELAY_CS, encode_gif, morph_between_seeds, ping_pong};
-use crate::route::Route;
+use crate::route::{Asked, Route};
+use crate::steer::{Steering, colour_part_of, slider_part};
 use crate::translator::Translator;
 
 /// Variations shown under an opened face.
@@ -50,8 +52,12 @@ struct App {
     weights: Vec<u8>,
     weights_url: String,
     route: RefCell<Route>,
-    /// `(seed, count)` of the grid on screen.
-    shown_grid: Cell<Option<(u64, usize)>>,
+    /// The grid on screen: seed, count and what every face was asked for.
+    shown_grid: RefCell<Option<(u64, usize, Option<Asked>)>>,
+    /// The edit each grid face was drawn with (empty unless the grid is edited), by seed.
+    grid_edits: RefCell<Vec<(u64, Edit)>>,
+    /// The generator's directions, or why the face controls are unavailable.
+    steering: Result<Rc<Steering>, String>,
     /// Bumped by every route change; work started for an older route stops early.
     generation: Cell<u64>,
     morph: RefCell<Option<Morph>>,
@@ -101,12 +107,15 @@ async fn boot() -> Result<(), String> {
 
     let engine = Engine::load(&weights, backend, &weights_url)?;
     show_model(&engine, weights.len());
+    let steering = load_steering(&root, &weights).await;
     let app = Rc::new(App {
         engine: RefCell::new(Rc::new(engine)),
         weights,
         weights_url,
         route: RefCell::new(Route::grid(0)),
-        shown_grid: Cell::new(None),
+        shown_grid: RefCell::new(None),
+        grid_edits: RefCell::new(Vec::new()),
+        steering,
         generation: Cell::new(0),
         morph: RefCell::new(None),
     });
@@ -129,6 +138,31 @@ async fn boot() -> Result<(), String> {
     app.clone().show(route).await;
     offer_drawing(&root, &app);
     Ok(())
+}
+
+/// Fetches the generator's directions (a few kB) for the face controls; without them the page
+/// works and the controls say why they are missing.
+async fn load_steering(root: &HtmlElement, weights: &[u8]) -> Result<Rc<Steering>, String> {
+    let result: Result<Rc<Steering>, String> = async {
+        let url = root
+            .get_attribute("data-directions")
+            .ok_or("this page has no face controls (no data-directions)")?;
+        let json = fetch_bytes(&url, |_, _| {}).await?;
+        let steering = Steering::load(&json, weights, &url)?;
+        steering.build();
+        Ok(Rc::new(steering))
+    }
+    .await;
+    let note: HtmlElement = by_id("steer-note");
+    match &result {
+        Ok(_) => by_id::<HtmlElement>("steer-controls").set_hidden(false),
+        Err(message) => {
+            web_sys::console::warn_1(&message.clone().into());
+            note.set_text_content(Some(&format!("Face controls unavailable: {message}")));
+            note.set_hidden(false);
+        }
+    }
+    result
 }
 
 /// Shows the drawing section's start button; the drawing models (sketch-to-face U-Net and
@@ -255,7 +289,14 @@ impl App {
         let app = self.clone();
         on(&by_id::<Element>("grid"), "click", move |event| {
             if let Some(seed) = data_of(&event, "data-seed") {
-                navigate(&app.route.borrow().open(seed));
+                let edit = app
+                    .grid_edits
+                    .borrow()
+                    .iter()
+                    .find(|(s, _)| *s == seed)
+                    .map(|(_, edit)| edit.clone())
+                    .unwrap_or_default();
+                navigate(&app.route.borrow().open(seed, edit));
             }
         });
 
@@ -287,6 +328,79 @@ impl App {
             if key.as_deref() == Some("Escape") {
                 close();
             }
+        });
+
+        let app = self.clone();
+        on(&by_id::<Element>("steer-colours"), "click", move |event| {
+            let target: Option<Element> = event.target().and_then(|t| t.dyn_into().ok());
+            let Some(button) = target.and_then(|t| t.closest("[data-colour]").ok().flatten())
+            else {
+                return;
+            };
+            let part = match button.get_attribute("data-part").as_deref() {
+                Some("eyes") => ColourPart::Eyes,
+                _ => ColourPart::Hair,
+            };
+            if let Some(name) = button.get_attribute("data-colour") {
+                spawn_local(app.clone().ask_colour(part, name));
+            }
+        });
+
+        let app = self.clone();
+        on(&by_id::<Element>("steer-sliders"), "input", move |event| {
+            let Some(input) = event
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+            else {
+                return;
+            };
+            let (Some(name), Ok(amount)) = (
+                input.get_attribute("data-direction"),
+                input.value().parse::<f32>(),
+            ) else {
+                return;
+            };
+            let mut route = app.route.borrow().clone();
+            set_amount(&mut route.edit, &name, amount);
+            // A slider on a named colour's own direction means the name may no longer hold.
+            match colour_part_of(&name) {
+                Some(ColourPart::Hair) => route.asked.hair = None,
+                Some(ColourPart::Eyes) => route.asked.eyes = None,
+                None => {}
+            }
+            // Live: no history entry per slider step, and no hashchange round trip.
+            replace_fragment(&route);
+            spawn_local(app.clone().show(route));
+        });
+
+        let app = self.clone();
+        on(&by_id::<Element>("steer-reset"), "click", move |_| {
+            navigate(&Route {
+                edit: Edit::new(),
+                asked: Asked::default(),
+                ..app.route.borrow().clone()
+            });
+        });
+
+        let app = self.clone();
+        on(&by_id::<Element>("steer-all"), "click", move |_| {
+            let route = app.route.borrow().clone();
+            let asked = Asked {
+                sliders: slider_part(&route.edit, &route.asked),
+                ..route.asked.clone()
+            };
+            navigate(&Route {
+                all: (!asked.is_empty()).then_some(asked),
+                ..route
+            });
+        });
+
+        let app = self.clone();
+        on(&by_id::<Element>("clear-all"), "click", move |_| {
+            navigate(&Route {
+                all: None,
+                ..app.route.borrow().clone()
+            });
         });
 
         let app = self.clone();
@@ -364,8 +478,10 @@ impl App {
             self.stop_morph();
         }
 
+        by_id::<HtmlElement>("grid-edited").set_hidden(route.all.is_none());
         let result = async {
-            if self.shown_grid.get() != Some((route.seed, route.count)) {
+            let grid = Some((route.seed, route.count, route.all.clone()));
+            if *self.shown_grid.borrow() != grid {
                 self.render_grid(&route, token).await?;
             }
             match route.face {
@@ -424,15 +540,120 @@ impl App {
             .iter()
             .map(|&s| latent_for_seed(s, latent_size))
             .collect();
-        self.generate(&latents, token, "faces", |index, rgb| {
-            canvases[index].set_class_name("");
-            paint(&canvases[index], rgb, size, 0);
-        })
-        .await?;
+        self.grid_edits.borrow_mut().clear();
+        match &route.all {
+            None => {
+                self.generate(&latents, token, "faces", |index, rgb| {
+                    canvases[index].set_class_name("");
+                    paint(&canvases[index], rgb, size, 0);
+                })
+                .await?;
+            }
+            // Every face finds its own way to the asked colours; painted when all have.
+            Some(asked) => {
+                let steering = self.steering()?;
+                let found = steering
+                    .reach(
+                        latents,
+                        vec![asked.sliders.clone(); seeds.len()],
+                        steering.targets(asked)?,
+                        size,
+                        async |moved: &[Vec<f32>]| {
+                            self.generate(moved, token, "edited faces", |_, _| {}).await
+                        },
+                    )
+                    .await?;
+                for (index, face) in found.iter().enumerate() {
+                    canvases[index].set_class_name("");
+                    paint(&canvases[index], &face.face, size, 0);
+                    // What each face measures as, for a watcher (the browser test).
+                    if let Some(figure) = canvases[index].parent_element() {
+                        figure
+                            .set_attribute("data-hair", face.attributes.hair_colour())
+                            .ok();
+                        figure
+                            .set_attribute("data-eyes", face.attributes.eye_colour())
+                            .ok();
+                    }
+                }
+                *self.grid_edits.borrow_mut() = seeds
+                    .iter()
+                    .zip(found)
+                    .map(|(&seed, face)| (seed, face.edit))
+                    .collect();
+            }
+        }
         if self.generation.get() == token {
-            self.shown_grid.set(Some((route.seed, route.count)));
+            *self.shown_grid.borrow_mut() = Some((route.seed, route.count, route.all.clone()));
         }
         Ok(())
+    }
+
+    fn steering(&self) -> Result<Rc<Steering>, String> {
+        self.steering
+            .clone()
+            .map_err(|message| format!("this link edits faces, but {message}"))
+    }
+
+    /// Moves the opened face until its measured hair or eye colour is `name`, then goes to the
+    /// link of the edited face (which holds the amounts found, so it reproduces exactly).
+    async fn ask_colour(self: Rc<Self>, part: ColourPart, name: String) {
+        let route = self.route.borrow().clone();
+        let Some(seed) = route.face else {
+            return;
+        };
+        let token = self.generation.get();
+        let result = async {
+            let steering = self.steering()?;
+            let swatch = steering
+                .directions
+                .swatch(part, &name)
+                .map_err(|e| e.to_string())?
+                .clone();
+            let latent_size = self.engine.borrow().config.latent_size();
+            let size = self.engine.borrow().config.image_size();
+            set_state("busy");
+            steering
+                .reach(
+                    vec![face_latent(seed, route.variation, latent_size)],
+                    vec![route.edit.clone()],
+                    vec![(part, swatch)],
+                    size,
+                    async |moved: &[Vec<f32>]| {
+                        self.generate(moved, token, "faces (finding the colour)", |_, _| {})
+                            .await
+                    },
+                )
+                .await
+        }
+        .await;
+        if self.generation.get() != token {
+            return; // the visitor went elsewhere meanwhile
+        }
+        match result.map(|mut found| found.remove(0)) {
+            Ok(found) => {
+                let mut asked = route.asked.clone();
+                match part {
+                    ColourPart::Hair => asked.hair = Some(name.clone()),
+                    ColourPart::Eyes => asked.eyes = Some(name.clone()),
+                }
+                navigate(&Route {
+                    edit: found.edit,
+                    asked,
+                    ..route
+                });
+                if !found.reached {
+                    show_error(&format!(
+                        "this face does not reach {name} {}: showing the closest found",
+                        part.id()
+                    ));
+                }
+            }
+            Err(message) => {
+                show_error(&message);
+                set_state("error");
+            }
+        }
     }
 
     async fn render_face(&self, route: &Route, seed: u64, token: u64) -> Result<(), String> {
@@ -474,35 +695,48 @@ impl App {
                 canvas
             })
             .collect();
-        let mut latents = vec![latent_for_seed(seed, latent_size)];
-        latents
-            .extend((1..=VARIATIONS).map(|i| variation(seed, i, VARIATION_STRENGTH, latent_size)));
+        let mut latents: Vec<Vec<f32>> = (0..=VARIATIONS)
+            .map(|i| face_latent(seed, Some(i), latent_size))
+            .collect();
         // A link may name a variation beyond the strip: render it as one more face.
         let selected = match route.variation.unwrap_or(0) {
             index if index <= VARIATIONS => index as usize,
             index => {
-                latents.push(variation(seed, index, VARIATION_STRENGTH, latent_size));
+                latents.push(face_latent(seed, Some(index), latent_size));
                 latents.len() - 1
             }
         };
+        // The edit moves the face and its variations alike.
+        if !route.edit.is_empty() {
+            let steering = self.steering()?;
+            latents = latents
+                .iter()
+                .map(|z| steering.directions.apply(z, &route.edit))
+                .collect::<Result<_, _>>()
+                .map_err(|e| e.to_string())?;
+        }
         let still: HtmlCanvasElement = by_id("face-still");
         let moving: HtmlCanvasElement = by_id("face-morph");
         still.set_width(size as u32);
         still.set_height(size as u32);
-        self.generate(
-            &latents,
-            token,
-            "faces (the opened one and its variations)",
-            |index, rgb| {
-                if let Some(thumb) = thumbs.get(index) {
-                    paint(thumb, rgb, size, 0);
-                }
-                if index == selected {
-                    paint(&still, rgb, size, 0);
-                }
-            },
-        )
-        .await?;
+        let faces = self
+            .generate(
+                &latents,
+                token,
+                "faces (the opened one and its variations)",
+                |index, rgb| {
+                    if let Some(thumb) = thumbs.get(index) {
+                        paint(thumb, rgb, size, 0);
+                    }
+                    if index == selected {
+                        paint(&still, rgb, size, 0);
+                    }
+                },
+            )
+            .await?;
+        if let (Ok(steering), Some(face)) = (&self.steering, faces.get(selected)) {
+            steering.show(&route.edit, &route.asked, face, size);
+        }
 
         // Without a morph, `show` has already stopped any previous one.
         let Some(to) = route.morph_to else {
@@ -613,6 +847,14 @@ impl App {
         by_id::<HtmlElement>("face-morph").set_hidden(true);
         by_id::<HtmlElement>("face-still").set_hidden(false);
         set_morph_exports(false);
+    }
+}
+
+/// The latent of face `seed` or of its variation (`Some(0)` and `None` are the face itself).
+fn face_latent(seed: u64, variation_index: Option<u64>, latent_size: usize) -> Vec<f32> {
+    match variation_index.unwrap_or(0) {
+        0 => latent_for_seed(seed, latent_size),
+        index => variation(seed, index, VARIATION_STRENGTH, latent_size),
     }
 }
 

@@ -23,6 +23,8 @@ mod fetch;
 #[cfg(target_arch = "wasm32")]
 mod sketch_pad;
 #[cfg(target_arch = "wasm32")]
+mod steer;
+#[cfg(target_arch = "wasm32")]
 mod translator;
 
 #[cfg(target_arch = "wasm32")]

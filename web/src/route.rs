@@ -1,16 +1,21 @@
 //! What the page shows, as it lives in the URL fragment: `#seed=42`, `#seed=42&face=45`,
-//! `#seed=42&face=45&var=3`, `#seed=42&face=45&morph=99`, and the drawing mode (`&draw=anime`).
+//! `#seed=42&face=45&var=3`, `#seed=42&face=45&morph=99`, the drawing mode (`&draw=anime`),
+//! an opened face's edit (`&edit=hair_l:0.52,pca1:-1.00&hair=pink`: amounts along the
+//! generator's directions, and the colour names asked for) and an edit of the whole grid
+//! (`&all=hair:pink,pca1:-1.00`: each face reaches the named colours itself).
 //! A link therefore reproduces exactly the same faces: every face is a pure function of the
 //! weights and these numbers.
 
 use std::fmt;
+
+use facegan_model::directions::{Edit, format_edit, parse_edit};
 
 /// Faces in the grid unless the link says otherwise.
 pub const DEFAULT_COUNT: usize = 16;
 /// The most faces a link may ask for (the CPU fallback takes ~40 ms a face).
 pub const MAX_COUNT: usize = 64;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Route {
     /// First seed of the grid; the grid shows `seed .. seed + count`.
     pub seed: u64,
@@ -23,6 +28,66 @@ pub struct Route {
     pub morph_to: Option<u64>,
     /// The drawing section's mode, when the visitor chose one.
     pub draw: Option<DrawMode>,
+    /// The opened face's move along the directions: what it is drawn with, exactly.
+    pub edit: Edit,
+    /// The named colours the opened face was moved to (which swatches are lit).
+    pub asked: Asked,
+    /// What every grid face is asked for (its own amounts are found per face).
+    pub all: Option<Asked>,
+}
+
+/// Named colours and slider amounts a visitor asked for.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Asked {
+    pub hair: Option<String>,
+    pub eyes: Option<String>,
+    /// Amounts set with sliders (never a named colour's own directions).
+    pub sliders: Edit,
+}
+
+impl Asked {
+    pub fn is_empty(&self) -> bool {
+        self.hair.is_none() && self.eyes.is_none() && self.sliders.is_empty()
+    }
+
+    /// `hair:pink,eyes:blue,pca1:1.00`
+    fn parse(text: &str) -> Result<Self, String> {
+        let mut asked = Self::default();
+        let mut rest = Vec::new();
+        for part in text.split(',').filter(|p| !p.is_empty()) {
+            match part.split_once(':') {
+                Some(("hair", name)) => asked.hair = Some(colour_name(name)?),
+                Some(("eyes", name)) => asked.eyes = Some(colour_name(name)?),
+                _ => rest.push(part),
+            }
+        }
+        asked.sliders = parse_edit(&rest.join(","))?;
+        Ok(asked)
+    }
+}
+
+impl fmt::Display for Asked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(hair) = &self.hair {
+            parts.push(format!("hair:{hair}"));
+        }
+        if let Some(eyes) = &self.eyes {
+            parts.push(format!("eyes:{eyes}"));
+        }
+        if !self.sliders.is_empty() {
+            parts.push(format_edit(&self.sliders));
+        }
+        write!(f, "{}", parts.join(","))
+    }
+}
+
+fn colour_name(name: &str) -> Result<String, String> {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase()) {
+        Ok(name.to_string())
+    } else {
+        Err(format!("{name}: a colour name is lower-case letters"))
+    }
 }
 
 /// Which network turns a drawing into a face; its name is the URL's `draw=` value.
@@ -70,6 +135,9 @@ impl Route {
             variation: None,
             morph_to: None,
             draw: None,
+            edit: Edit::new(),
+            asked: Asked::default(),
+            all: None,
         }
     }
 
@@ -104,6 +172,21 @@ impl Route {
                 "face" => route.face = Some(number()?),
                 "var" => route.variation = Some(number()?),
                 "morph" => route.morph_to = Some(number()?),
+                "edit" => {
+                    route.edit = parse_edit(value).map_err(|e| RouteError(format!("edit={e}")))?
+                }
+                "hair" => {
+                    route.asked.hair =
+                        Some(colour_name(value).map_err(|e| RouteError(format!("hair={e}")))?)
+                }
+                "eyes" => {
+                    route.asked.eyes =
+                        Some(colour_name(value).map_err(|e| RouteError(format!("eyes={e}")))?)
+                }
+                "all" => {
+                    let asked = Asked::parse(value).map_err(|e| RouteError(format!("all={e}")))?;
+                    route.all = (!asked.is_empty()).then_some(asked);
+                }
                 "draw" => {
                     route.draw = Some(DrawMode::from_id(value).ok_or_else(|| {
                         RouteError(format!("draw={value}: expected lines or anime"))
@@ -117,6 +200,8 @@ impl Route {
         if route.face.is_none() {
             route.variation = None;
             route.morph_to = None;
+            route.edit.clear();
+            route.asked = Asked::default();
         }
         Ok(Some(route))
     }
@@ -128,12 +213,15 @@ impl Route {
             .collect()
     }
 
-    /// The same grid with the face `seed` opened (and nothing of a previous face kept).
-    pub fn open(&self, seed: u64) -> Self {
+    /// The same grid with the face `seed` opened (and nothing of a previous face kept), drawn
+    /// with `edit` (what its grid thumbnail was drawn with).
+    pub fn open(&self, seed: u64, edit: Edit) -> Self {
         Self {
             face: Some(seed),
             variation: None,
             morph_to: None,
+            asked: self.all.clone().unwrap_or_default(),
+            edit,
             ..self.clone()
         }
     }
@@ -144,6 +232,8 @@ impl Route {
             face: None,
             variation: None,
             morph_to: None,
+            edit: Edit::new(),
+            asked: Asked::default(),
             ..self.clone()
         }
     }
@@ -164,6 +254,18 @@ impl fmt::Display for Route {
             if let Some(to) = self.morph_to {
                 write!(f, "&morph={to}")?;
             }
+            if !self.edit.is_empty() {
+                write!(f, "&edit={}", format_edit(&self.edit))?;
+            }
+            if let Some(hair) = &self.asked.hair {
+                write!(f, "&hair={hair}")?;
+            }
+            if let Some(eyes) = &self.asked.eyes {
+                write!(f, "&eyes={eyes}")?;
+            }
+        }
+        if let Some(all) = &self.all {
+            write!(f, "&all={all}")?;
         }
         if let Some(mode) = self.draw {
             write!(f, "&draw={}", mode.id())?;
@@ -184,15 +286,31 @@ mod tests {
                 count: 9,
                 ..Route::grid(7)
             },
-            Route::grid(1).open(5),
+            Route::grid(1).open(5, Edit::new()),
             Route {
                 variation: Some(3),
                 morph_to: Some(99),
-                ..Route::grid(u64::MAX).open(12)
+                ..Route::grid(u64::MAX).open(12, Edit::new())
             },
             Route {
                 draw: Some(DrawMode::Anime),
-                ..Route::grid(4).open(6)
+                ..Route::grid(4).open(6, Edit::new())
+            },
+            Route {
+                asked: Asked {
+                    hair: Some("pink".into()),
+                    eyes: Some("blue".into()),
+                    sliders: Edit::new(),
+                },
+                ..Route::grid(4).open(6, vec![("hair_l".into(), 0.52), ("pca1".into(), -1.0)])
+            },
+            Route {
+                all: Some(Asked {
+                    hair: Some("silver".into()),
+                    eyes: None,
+                    sliders: vec![("pca2".into(), 1.5)],
+                }),
+                ..Route::grid(4)
             },
             Route {
                 draw: Some(DrawMode::Lines),
@@ -219,12 +337,27 @@ mod tests {
         assert!(error("#face=3").contains("no seed="));
         assert!(error("#seed").contains("expected key=value"));
         assert!(error("#seed=1&draw=paint").contains("expected lines or anime"));
+        assert!(error("#seed=1&face=2&edit=hair_l:x").contains("the amount is not a number"));
+        assert!(error("#seed=1&face=2&hair=Pink!").contains("lower-case letters"));
     }
 
     #[test]
     fn face_details_need_a_face() {
-        let route = Route::parse("#seed=3&var=2&morph=8").unwrap().unwrap();
+        let route = Route::parse("#seed=3&var=2&morph=8&edit=pca1:1&hair=red")
+            .unwrap()
+            .unwrap();
         assert_eq!(route, Route::grid(3));
+    }
+
+    #[test]
+    fn an_opened_face_of_an_edited_grid_keeps_what_was_asked() {
+        let grid = Route::parse("#seed=3&all=hair:pink,pca1:1")
+            .unwrap()
+            .unwrap();
+        let opened = grid.open(4, vec![("hair_a".into(), 2.0)]);
+        assert_eq!(opened.asked.hair.as_deref(), Some("pink"));
+        assert_eq!(opened.close().edit, Edit::new());
+        assert_eq!(opened.close().all, grid.all);
     }
 
     #[test]
