@@ -59,6 +59,17 @@ pub struct Direction {
     pub vector: Vec<f32>,
 }
 
+impl Direction {
+    /// Whether the page offers it as a slider: every direction but the a and b axes of the
+    /// named colours, which the swatches drive (their lightness stays a slider: a lighter or
+    /// darker version of a colour).
+    pub fn is_slider(&self) -> bool {
+        ![ColourPart::Hair, ColourPart::Eyes]
+            .iter()
+            .any(|part| part.direction_names()[1..].contains(&self.name.as_str()))
+    }
+}
+
 /// A named colour and the typical measured colour of the generator's faces that carry it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Swatch {
@@ -528,6 +539,17 @@ mod tests {
         );
         let error = Directions::load(b"{}", b"generator").unwrap_err();
         assert!(error.to_string().starts_with("not a directions file"));
+    }
+
+    #[test]
+    fn colour_axes_are_swatches_and_the_rest_sliders() {
+        let sliders: Vec<bool> = sample(b"g")
+            .directions
+            .iter()
+            .map(Direction::is_slider)
+            .collect();
+        // hair_l, hair_a, hair_b, pca1
+        assert_eq!(sliders, [true, false, false, true]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! colours are spread, and how the measurements were checked against people's eyes.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use facegan_model::attributes::{ATTRIBUTE_NAMES, Attributes, measure};
@@ -77,18 +77,30 @@ pub fn run(args: &MeasureArgs) -> anyhow::Result<()> {
         rows.len()
     );
     if let Some(path) = &args.csv {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        let mut header = vec!["file".to_string()];
-        header.extend(ATTRIBUTE_NAMES.iter().map(|s| s.to_string()));
-        header.extend(["hair_colour".into(), "eye_colour".into()]);
-        writer.write_record(&header)?;
-        for (file, a) in &rows {
-            let mut row = vec![file.display().to_string()];
-            row.extend(a.values().iter().map(|v| format!("{v:.3}")));
-            row.extend([a.hair_colour().to_string(), a.eye_colour().to_string()]);
-            writer.write_record(&row)?;
-        }
-        write_atomically(path, writer.into_inner()?)?;
+        let named = rows
+            .iter()
+            .map(|(file, a)| (file.display().to_string(), *a));
+        write_csv(path, "file", named)?;
     }
     Ok(())
+}
+
+/// Writes measurements as CSV: a `key` column (file or seed), the attributes, the colour names.
+pub fn write_csv(
+    path: &Path,
+    key: &str,
+    rows: impl Iterator<Item = (String, Attributes)>,
+) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![key.to_string()];
+    header.extend(ATTRIBUTE_NAMES.iter().map(|s| s.to_string()));
+    header.extend(["hair_colour".into(), "eye_colour".into()]);
+    writer.write_record(&header)?;
+    for (name, a) in rows {
+        let mut row = vec![name];
+        row.extend(a.values().iter().map(|v| format!("{v:.3}")));
+        row.extend([a.hair_colour().to_string(), a.eye_colour().to_string()]);
+        writer.write_record(&row)?;
+    }
+    write_atomically(path, writer.into_inner()?)
 }

@@ -16,10 +16,6 @@ use crate::route::Asked;
 /// Sliders run from minus to plus this many latent standard deviations.
 pub const SLIDER_RANGE: f32 = 3.0;
 
-/// The directions the swatches drive; the sliders show the rest (lightness of hair and eyes
-/// included: a lighter or darker version of a colour is a slider, the hue is a swatch).
-const SWATCH_ONLY: [&str; 4] = ["hair_a", "hair_b", "eyes_a", "eyes_b"];
-
 pub struct Steering {
     pub directions: Directions,
 }
@@ -54,10 +50,7 @@ impl Steering {
         }
         let sliders: HtmlElement = by_id("steer-sliders");
         sliders.set_inner_html("");
-        for direction in &self.directions.directions {
-            if SWATCH_ONLY.contains(&direction.name.as_str()) {
-                continue;
-            }
+        for direction in self.directions.directions.iter().filter(|d| d.is_slider()) {
             let label: HtmlElement = create("label");
             let input: HtmlInputElement = create("input");
             input.set_type("range");

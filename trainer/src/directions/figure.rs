@@ -1,6 +1,6 @@
 //! A picture of what the directions do to one face: a row through every hair swatch, a row
 //! through every eye swatch (each starting with the face itself), then one strip per slider
-//! direction from -3 to +3. Rows follow the file's order; the README's figure is this.
+//! direction (the page's sliders) from -3 to +3, in the file's order; the README's figure is this.
 
 use std::path::Path;
 
@@ -13,8 +13,6 @@ use crate::render::{grid, save_png_atomically};
 
 /// Amounts of each slider strip.
 const STRIP: [f32; 7] = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0];
-/// Directions the swatches drive; no strip of their own.
-const SWATCH_ONLY: [&str; 4] = ["hair_a", "hair_b", "eyes_a", "eyes_b"];
 
 pub fn write(
     generator: &FaceGenerator,
@@ -54,10 +52,7 @@ pub fn write(
         }
         rows.push(row);
     }
-    for direction in &directions.directions {
-        if SWATCH_ONLY.contains(&direction.name.as_str()) {
-            continue;
-        }
+    for direction in directions.directions.iter().filter(|d| d.is_slider()) {
         let strip = STRIP
             .iter()
             .map(|&amount| face(vec![(direction.name.clone(), amount)]))

@@ -139,7 +139,11 @@ pub fn run(args: &DirectionsArgs) -> anyhow::Result<()> {
     let (z, attributes) = measured(&fit_seeds)?;
     let (z_held, attributes_held) = measured(&seeds(HELD_OUT_SEED, HELD_OUT))?;
     if let Some(path) = &args.measurements {
-        write_measurements(path, &fit_seeds, &attributes)?;
+        let rows = fit_seeds
+            .iter()
+            .map(|s| s.to_string())
+            .zip(attributes.iter().copied());
+        crate::measure::write_csv(path, "seed", rows)?;
     }
 
     let model = fit::LinearModel::fit(&z, &attribute_matrix(&attributes));
@@ -366,19 +370,4 @@ fn print_fit(file: &Directions, hair: &[Lab], eyes: &[Lab]) {
             .collect();
         println!("{part} colours of the fitted faces: {}", shares.join(", "));
     }
-}
-
-fn write_measurements(path: &Path, seeds: &[u64], attributes: &[Attributes]) -> anyhow::Result<()> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["seed".to_string()];
-    header.extend(ATTRIBUTE_NAMES.iter().map(|s| s.to_string()));
-    header.extend(["hair_colour".into(), "eye_colour".into()]);
-    writer.write_record(&header)?;
-    for (seed, a) in seeds.iter().zip(attributes) {
-        let mut row = vec![seed.to_string()];
-        row.extend(a.values().iter().map(|v| format!("{v:.3}")));
-        row.extend([a.hair_colour().to_string(), a.eye_colour().to_string()]);
-        writer.write_record(&row)?;
-    }
-    write_atomically(path, writer.into_inner()?)
 }
