@@ -419,6 +419,12 @@ test('face controls: a hair swatch, the link, a slider, apply to all', async () 
     assert.equal(await page.getAttribute('#steer-measured', 'data-hair'), wanted);
     assert.equal(await page.getAttribute(`#steer-hair button[data-colour="${wanted}"]`, 'class'), 'selected');
     const edited = await canvasRgb(page, '#face-still');
+    // Asking again for the colour it now has changes nothing and leaves the page ready.
+    const asked = await page.evaluate(() => location.hash);
+    await page.click(`#steer-hair button[data-colour="${wanted}"]`);
+    await page.waitForFunction(() => document.body.dataset.state === 'ready'
+      && document.querySelector('#timing').textContent.includes('finding the colour'));
+    assert.equal(await page.evaluate(() => location.hash), asked);
     const moved = difference(edited, before).mean;
     assert.ok(moved > 3, `the face moved by only ${moved.toFixed(1)}`);
 

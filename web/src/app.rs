@@ -637,11 +637,17 @@ impl App {
                     ColourPart::Hair => asked.hair = Some(name.clone()),
                     ColourPart::Eyes => asked.eyes = Some(name.clone()),
                 }
-                navigate(&Route {
+                let next = Route {
                     edit: found.edit,
                     asked,
-                    ..route
-                });
+                    ..route.clone()
+                };
+                if next == route {
+                    // Already that colour, as asked: no new link, so no hashchange to finish.
+                    set_state("ready");
+                } else {
+                    navigate(&next);
+                }
                 if !found.reached {
                     show_error(&format!(
                         "this face does not reach {name} {}: showing the closest found",

@@ -63,6 +63,7 @@ pub struct DirectionsArgs {
     /// then a strip per slider direction from -3 to +3, in the table's order.
     #[arg(long)]
     pub figure: Option<PathBuf>,
+    /// The face of --figure (by default a seed the fit never saw).
     #[arg(long, default_value_t = HELD_OUT_SEED + 3)]
     pub figure_seed: u64,
     /// Also write every fitted face's seed and measurements here (CSV).
