@@ -64,9 +64,9 @@ impl Direction {
     /// named colours, which the swatches drive (their lightness stays a slider: a lighter or
     /// darker version of a colour).
     pub fn is_slider(&self) -> bool {
-        ![ColourPart::Hair, ColourPart::Eyes]
-            .iter()
-            .any(|part| part.direction_names()[1..].contains(&self.name.as_str()))
+        // Lightness comes first in a part's names.
+        ColourPart::of_direction(&self.name)
+            .is_none_or(|part| part.direction_names()[0] == self.name)
     }
 }
 
@@ -92,11 +92,24 @@ pub enum ColourPart {
 }
 
 impl ColourPart {
+    pub const ALL: [ColourPart; 2] = [Self::Hair, Self::Eyes];
+
     pub fn id(self) -> &'static str {
         match self {
             Self::Hair => "hair",
             Self::Eyes => "eyes",
         }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|part| part.id() == id)
+    }
+
+    /// The part whose colour `direction` is one of the three directions of, if any.
+    pub fn of_direction(direction: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|part| part.direction_names().contains(&direction))
     }
 
     /// The three directions (lightness, a, b) that move this colour.

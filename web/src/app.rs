@@ -21,7 +21,7 @@ use crate::engine::Engine;
 use crate::fetch::fetch_bytes;
 use crate::morph::{FRAME_DELAY_CS, encode_gif, morph_between_seeds, ping_pong};
 use crate::route::{Asked, Route};
-use crate::steer::{Steering, colour_part_of, slider_part};
+use crate::steer::{Steering, slider_part};
 use crate::translator::Translator;
 
 /// Variations shown under an opened face.
@@ -337,11 +337,11 @@ impl App {
             else {
                 return;
             };
-            let part = match button.get_attribute("data-part").as_deref() {
-                Some("eyes") => ColourPart::Eyes,
-                _ => ColourPart::Hair,
-            };
-            if let Some(name) = button.get_attribute("data-colour") {
+            let part = button.get_attribute("data-part");
+            if let (Some(part), Some(name)) = (
+                part.as_deref().and_then(ColourPart::from_id),
+                button.get_attribute("data-colour"),
+            ) {
                 spawn_local(app.clone().ask_colour(part, name));
             }
         });
@@ -363,10 +363,8 @@ impl App {
             let mut route = app.route.borrow().clone();
             set_amount(&mut route.edit, &name, amount);
             // A slider on a named colour's own direction means the name may no longer hold.
-            match colour_part_of(&name) {
-                Some(ColourPart::Hair) => route.asked.hair = None,
-                Some(ColourPart::Eyes) => route.asked.eyes = None,
-                None => {}
+            if let Some(part) = ColourPart::of_direction(&name) {
+                *route.asked.colour_mut(part) = None;
             }
             // Live: no history entry per slider step, and no hashchange round trip.
             replace_fragment(&route);
@@ -633,10 +631,7 @@ impl App {
         match result.map(|mut found| found.remove(0)) {
             Ok(found) => {
                 let mut asked = route.asked.clone();
-                match part {
-                    ColourPart::Hair => asked.hair = Some(name.clone()),
-                    ColourPart::Eyes => asked.eyes = Some(name.clone()),
-                }
+                *asked.colour_mut(part) = Some(name.clone());
                 let next = Route {
                     edit: found.edit,
                     asked,

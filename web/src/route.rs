@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use facegan_model::directions::{Edit, format_edit, parse_edit};
+use facegan_model::directions::{ColourPart, Edit, format_edit, parse_edit};
 
 /// Faces in the grid unless the link says otherwise.
 pub const DEFAULT_COUNT: usize = 16;
@@ -46,6 +46,21 @@ pub struct Asked {
 }
 
 impl Asked {
+    /// The colour asked of `part`, if any.
+    pub fn colour(&self, part: ColourPart) -> Option<&str> {
+        match part {
+            ColourPart::Hair => self.hair.as_deref(),
+            ColourPart::Eyes => self.eyes.as_deref(),
+        }
+    }
+
+    pub fn colour_mut(&mut self, part: ColourPart) -> &mut Option<String> {
+        match part {
+            ColourPart::Hair => &mut self.hair,
+            ColourPart::Eyes => &mut self.eyes,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.hair.is_none() && self.eyes.is_none() && self.sliders.is_empty()
     }
@@ -56,8 +71,9 @@ impl Asked {
         let mut rest = Vec::new();
         for part in text.split(',').filter(|p| !p.is_empty()) {
             match part.split_once(':') {
-                Some(("hair", name)) => asked.hair = Some(colour_name(name)?),
-                Some(("eyes", name)) => asked.eyes = Some(colour_name(name)?),
+                Some((key, name)) if let Some(colour) = ColourPart::from_id(key) => {
+                    *asked.colour_mut(colour) = Some(colour_name(name)?)
+                }
                 _ => rest.push(part),
             }
         }
@@ -68,13 +84,10 @@ impl Asked {
 
 impl fmt::Display for Asked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut parts = Vec::new();
-        if let Some(hair) = &self.hair {
-            parts.push(format!("hair:{hair}"));
-        }
-        if let Some(eyes) = &self.eyes {
-            parts.push(format!("eyes:{eyes}"));
-        }
+        let mut parts: Vec<String> = ColourPart::ALL
+            .into_iter()
+            .filter_map(|part| Some(format!("{}:{}", part.id(), self.colour(part)?)))
+            .collect();
         if !self.sliders.is_empty() {
             parts.push(format_edit(&self.sliders));
         }
@@ -175,13 +188,9 @@ impl Route {
                 "edit" => {
                     route.edit = parse_edit(value).map_err(|e| RouteError(format!("edit={e}")))?
                 }
-                "hair" => {
-                    route.asked.hair =
-                        Some(colour_name(value).map_err(|e| RouteError(format!("hair={e}")))?)
-                }
-                "eyes" => {
-                    route.asked.eyes =
-                        Some(colour_name(value).map_err(|e| RouteError(format!("eyes={e}")))?)
+                key if let Some(part) = ColourPart::from_id(key) => {
+                    let name = colour_name(value).map_err(|e| RouteError(format!("{key}={e}")))?;
+                    *route.asked.colour_mut(part) = Some(name);
                 }
                 "all" => {
                     let asked = Asked::parse(value).map_err(|e| RouteError(format!("all={e}")))?;
@@ -257,11 +266,10 @@ impl fmt::Display for Route {
             if !self.edit.is_empty() {
                 write!(f, "&edit={}", format_edit(&self.edit))?;
             }
-            if let Some(hair) = &self.asked.hair {
-                write!(f, "&hair={hair}")?;
-            }
-            if let Some(eyes) = &self.asked.eyes {
-                write!(f, "&eyes={eyes}")?;
+            for part in ColourPart::ALL {
+                if let Some(name) = self.asked.colour(part) {
+                    write!(f, "&{}={name}", part.id())?;
+                }
             }
         }
         if let Some(all) = &self.all {

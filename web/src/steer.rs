@@ -30,7 +30,7 @@ impl Steering {
 
     /// Fills the steering section: a swatch per named colour, a slider per direction.
     pub fn build(&self) {
-        for part in [ColourPart::Hair, ColourPart::Eyes] {
+        for part in ColourPart::ALL {
             let row: HtmlElement = by_id(&format!("steer-{}", part.id()));
             row.set_inner_html("");
             for swatch in self.directions.swatches(part) {
@@ -80,10 +80,7 @@ impl Steering {
                 input.set_value(&format!("{:.2}", amount_of(edit, &name)));
             }
         }
-        for (part, chosen) in [
-            (ColourPart::Hair, &asked.hair),
-            (ColourPart::Eyes, &asked.eyes),
-        ] {
+        for part in ColourPart::ALL {
             if let Ok(buttons) =
                 document.query_selector_all(&format!("#steer-{} button", part.id()))
             {
@@ -92,7 +89,7 @@ impl Steering {
                     else {
                         continue;
                     };
-                    let lit = button.get_attribute("data-colour").as_ref() == chosen.as_ref();
+                    let lit = button.get_attribute("data-colour").as_deref() == asked.colour(part);
                     button.set_class_name(if lit { "selected" } else { "" });
                 }
             }
@@ -117,11 +114,8 @@ impl Steering {
     /// the known ones.
     pub fn targets(&self, asked: &Asked) -> Result<Vec<(ColourPart, Swatch)>, String> {
         let mut targets = Vec::new();
-        for (part, name) in [
-            (ColourPart::Hair, &asked.hair),
-            (ColourPart::Eyes, &asked.eyes),
-        ] {
-            if let Some(name) = name {
+        for part in ColourPart::ALL {
+            if let Some(name) = asked.colour(part) {
                 let swatch = self
                     .directions
                     .swatch(part, name)
@@ -163,23 +157,13 @@ impl Steering {
 /// The sliders' part of an edit: amounts of directions other than those of a named colour
 /// (what "apply to all" carries over).
 pub fn slider_part(edit: &Edit, asked: &Asked) -> Edit {
-    let named: Vec<&str> = [
-        (ColourPart::Hair, &asked.hair),
-        (ColourPart::Eyes, &asked.eyes),
-    ]
-    .into_iter()
-    .filter(|(_, name)| name.is_some())
-    .flat_map(|(part, _)| part.direction_names())
-    .collect();
+    let named: Vec<&str> = ColourPart::ALL
+        .into_iter()
+        .filter(|&part| asked.colour(part).is_some())
+        .flat_map(ColourPart::direction_names)
+        .collect();
     edit.iter()
         .filter(|(name, _)| !named.contains(&name.as_str()))
         .cloned()
         .collect()
-}
-
-/// The part a direction's colour belongs to, if it is one of a named colour's directions.
-pub fn colour_part_of(direction: &str) -> Option<ColourPart> {
-    [ColourPart::Hair, ColourPart::Eyes]
-        .into_iter()
-        .find(|part| part.direction_names().contains(&direction))
 }

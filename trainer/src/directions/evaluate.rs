@@ -32,7 +32,7 @@ pub fn run(
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut failures = Vec::new();
-    for part in [ColourPart::Hair, ColourPart::Eyes] {
+    for part in ColourPart::ALL {
         let mut reached_all = 0;
         let mut asked_all = 0;
         for swatch in directions.swatches(part) {

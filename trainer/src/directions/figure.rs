@@ -36,7 +36,7 @@ pub fn write(
         Ok(faces.into_iter().next().expect("one face"))
     };
     let mut rows: Vec<Vec<Vec<u8>>> = Vec::new();
-    for part in [ColourPart::Hair, ColourPart::Eyes] {
+    for part in ColourPart::ALL {
         let mut row = vec![face(Edit::new())?];
         for swatch in directions.swatches(part) {
             let found = reach_colours(
