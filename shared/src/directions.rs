@@ -14,7 +14,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::attributes::{Attributes, Lab, eye_colour_name, hair_colour_name, measure};
+use crate::attributes::{
+    Attributes, EYE_COLOURS, HAIR_COLOURS, Lab, eye_colour_name, hair_colour_name, measure,
+};
 use crate::fingerprint::fingerprint;
 
 /// The `format` field of a directions file.
@@ -98,6 +100,14 @@ impl ColourPart {
         match self {
             Self::Hair => "hair",
             Self::Eyes => "eyes",
+        }
+    }
+
+    /// The colour names offered for this part (swatches exist for those the generator draws).
+    pub fn offered_names(self) -> &'static [&'static str] {
+        match self {
+            Self::Hair => &HAIR_COLOURS,
+            Self::Eyes => &EYE_COLOURS,
         }
     }
 

@@ -176,7 +176,8 @@ fn iris_colour(pixels: &[Lab]) -> Lab {
     median_lab(&candidates[..quarter])
 }
 
-fn median_lab(pixels: &[Lab]) -> Lab {
+/// The per-channel median of colours (of a region, or of many faces).
+pub fn median_lab(pixels: &[Lab]) -> Lab {
     Lab::new(
         median(pixels.iter().map(|p| p.l).collect()),
         median(pixels.iter().map(|p| p.a).collect()),

@@ -14,10 +14,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, ensure};
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
-use facegan_model::attributes::{
-    ATTRIBUTE_NAMES, Attributes, EYE_COLOURS, HAIR_COLOURS, Lab, measure,
-};
-use facegan_model::directions::{Direction, Directions, FORMAT, Swatch, VERSION};
+use facegan_model::attributes::{ATTRIBUTE_NAMES, Attributes, Lab, measure, median_lab};
+use facegan_model::directions::{ColourPart, Direction, Directions, FORMAT, Swatch, VERSION};
 use facegan_model::fingerprint::fingerprint;
 use facegan_model::latent_for_seed;
 use facegan_model::weights::load_face_generator;
@@ -225,8 +223,6 @@ pub fn run(args: &DirectionsArgs) -> anyhow::Result<()> {
         );
     }
 
-    let hair: Vec<Lab> = attributes.iter().map(|a| a.hair).collect();
-    let eyes: Vec<Lab> = attributes.iter().map(|a| a.eyes).collect();
     let file = Directions {
         format: FORMAT.to_string(),
         version: VERSION,
@@ -234,15 +230,11 @@ pub fn run(args: &DirectionsArgs) -> anyhow::Result<()> {
         generator: config.describe(),
         latent_size,
         directions,
-        hair_colours: swatches(&HAIR_COLOURS, &hair, |c| {
-            facegan_model::attributes::hair_colour_name(c)
-        }),
-        eye_colours: swatches(&EYE_COLOURS, &eyes, |c| {
-            facegan_model::attributes::eye_colour_name(c)
-        }),
+        hair_colours: swatches(ColourPart::Hair, &attributes),
+        eye_colours: swatches(ColourPart::Eyes, &attributes),
     };
     write_atomically(&out, file.to_json())?;
-    print_fit(&file, &hair, &eyes);
+    print_fit(&file, &attributes);
     log::info!("wrote {}", out.display());
 
     if let Some(path) = &args.figure {
@@ -294,10 +286,10 @@ fn describe_moves(weights: &DMatrix<f64>, vector: &[f64], attributes: &[Attribut
         .join(", ")
 }
 
-/// A swatch per name that at least [`MIN_SWATCH_FACES`] faces carry: the median colour of
-/// those whose colour sits well inside the bin (still named so 4 units away along each Lab
-/// axis), so that moving towards it does not stop on a bin's edge.
-fn swatches(names: &[&str], colours: &[Lab], name_of: impl Fn(Lab) -> &'static str) -> Vec<Swatch> {
+/// A swatch per name of `part` that at least [`MIN_SWATCH_FACES`] faces carry: the median
+/// colour of those whose colour sits well inside the bin (still named so 4 units away along
+/// each Lab axis), so that moving towards it does not stop on a bin's edge.
+fn swatches(part: ColourPart, attributes: &[Attributes]) -> Vec<Swatch> {
     let inside = |c: Lab, name: &str| {
         let margin = 4.0;
         [(margin, 0.0, 0.0), (0.0, margin, 0.0), (0.0, 0.0, margin)]
@@ -308,15 +300,15 @@ fn swatches(names: &[&str], colours: &[Lab], name_of: impl Fn(Lab) -> &'static s
                     Lab::new(c.l - l, c.a - a, c.b - b),
                 ]
             })
-            .all(|n| name_of(n) == name)
+            .all(|n| part.name_of(n) == name)
     };
-    names
+    part.offered_names()
         .iter()
         .filter_map(|&name| {
-            let members: Vec<Lab> = colours
+            let members: Vec<Lab> = attributes
                 .iter()
-                .copied()
-                .filter(|&c| name_of(c) == name)
+                .map(|a| part.measured(a))
+                .filter(|&c| part.name_of(c) == name)
                 .collect();
             let interior: Vec<Lab> = members
                 .iter()
@@ -329,46 +321,41 @@ fn swatches(names: &[&str], colours: &[Lab], name_of: impl Fn(Lab) -> &'static s
                 members
             };
             (chosen.len() >= MIN_SWATCH_FACES).then(|| {
-                let median = |f: fn(&Lab) -> f32| {
-                    let mut v: Vec<f32> = chosen.iter().map(f).collect();
-                    v.sort_by(f32::total_cmp);
-                    v[v.len() / 2]
-                };
+                let typical = median_lab(&chosen);
                 Swatch {
                     name: name.to_string(),
-                    lab: [median(|c| c.l), median(|c| c.a), median(|c| c.b)],
+                    lab: [typical.l, typical.a, typical.b],
                 }
             })
         })
         .collect()
 }
 
-fn print_fit(file: &Directions, hair: &[Lab], eyes: &[Lab]) {
+fn print_fit(file: &Directions, attributes: &[Attributes]) {
     println!("direction      gain/unit   R^2 (held out)  label");
     for d in &file.directions {
         println!("{:<14} {:>9.2} {:>15.2}  {}", d.name, d.gain, d.r2, d.label);
     }
-    for (part, colours, swatches, name_of) in [
-        (
-            "hair",
-            hair,
-            &file.hair_colours,
-            facegan_model::attributes::hair_colour_name as fn(Lab) -> &'static str,
-        ),
-        (
-            "eyes",
-            eyes,
-            &file.eye_colours,
-            facegan_model::attributes::eye_colour_name,
-        ),
-    ] {
-        let shares: Vec<String> = swatches
+    for part in ColourPart::ALL {
+        let shares: Vec<String> = file
+            .swatches(part)
             .iter()
             .map(|s| {
-                let n = colours.iter().filter(|&&c| name_of(c) == s.name).count();
-                format!("{} {:.1}%", s.name, 100.0 * n as f64 / colours.len() as f64)
+                let n = attributes
+                    .iter()
+                    .filter(|a| part.name_of(part.measured(a)) == s.name)
+                    .count();
+                format!(
+                    "{} {:.1}%",
+                    s.name,
+                    100.0 * n as f64 / attributes.len() as f64
+                )
             })
             .collect();
-        println!("{part} colours of the fitted faces: {}", shares.join(", "));
+        println!(
+            "{} colours of the fitted faces: {}",
+            part.id(),
+            shares.join(", ")
+        );
     }
 }
