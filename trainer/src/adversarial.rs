@@ -137,6 +137,14 @@ impl OptimizerFlags {
 }
 
 impl OptimizerOptions {
+    /// The rates as `log.csv` columns, named like their flags.
+    pub fn learning_rates(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("generator_lr", self.generator_lr),
+            ("discriminator_lr", self.discriminator_lr),
+        ]
+    }
+
     /// `--generator-lr` and `--discriminator-lr` must be positive numbers.
     pub fn validate(&self) -> anyhow::Result<()> {
         for (name, lr) in [

@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::{bench, directions, export, generate, measure, prepare, sketch, train, translate};
+use crate::{bench, directions, export, generate, measure, prepare, run, sketch, train, translate};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,6 +45,9 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Measure training throughput and generator latency on the CPU backend.
     Bench(bench::BenchArgs),
+    /// Write a run's report.html (plots of its losses, speed, diversity and FID, its sample
+    /// grids, its config); several runs are overlaid in one report.
+    Report(run::report::ReportArgs),
 }
 
 impl Command {
@@ -62,6 +65,7 @@ impl Command {
             Self::Evaluate(args) => translate::evaluate::run(&args),
             Self::Export(args) => export::run(&args),
             Self::Bench(args) => bench::run(&args),
+            Self::Report(args) => run::report::run(&args),
         }
     }
 }

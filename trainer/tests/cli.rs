@@ -386,6 +386,7 @@ fn docs_cli_md_is_the_help_of_every_command() {
         "evaluate",
         "export",
         "bench",
+        "report",
     ] {
         text.push_str(&format!(
             "\n## `facegan {command}`\n\n```text\n{}```\n",

@@ -14,7 +14,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use common::{take_turn, temp_dir};
 use facegan_trainer::adversarial::{OptimizerOptions, bce_with_logits};
 use facegan_trainer::run::{
-    self, Batch, LOG_FILE, LoggedStep, Outcome, RunConfig, RunOptions, SampleGrid, Sections,
+    self, Batch, LOG_FILE, LoggedStep, Outcome, Panel, RunConfig, RunOptions, SampleGrid, Sections,
     Trainable, checkpoint, load_module, module_bytes, optimizer_bytes, read_log,
 };
 use serde::{Deserialize, Serialize};
@@ -146,6 +146,14 @@ impl Trainable for TinyGan {
         vec![("critic", losses.critic), ("generator", losses.generator)]
     }
 
+    fn learning_rates(config: &TinyConfig) -> Vec<(&'static str, f64)> {
+        config.optimizer.learning_rates()
+    }
+
+    fn panels(_config: &TinyConfig) -> Vec<Panel> {
+        vec![Panel::steps("Tiny losses", &["critic", "generator"]).guide(0.7, "a guide")]
+    }
+
     fn samples(
         &self,
         _config: &TinyConfig,
@@ -241,9 +249,21 @@ fn a_model_written_for_the_test_trains_checkpoints_and_resumes_through_the_drive
         "progress.gif",
         "samples/epoch_025.png",
         checkpoint::FILE,
+        "report.html",
+        "report/timeline.png",
     ] {
         assert!(straight.join(file).exists(), "{file} is missing");
     }
+    // The report draws the model's own panel from what the driver logged, with no code of its
+    // own for this model: a point per step for each column, the learning rates beside.
+    let report = common::report_data(&straight);
+    let tiny = common::panel(&report, "Tiny losses");
+    for series in tiny["series"].as_array().unwrap() {
+        assert_eq!(series["x"].as_array().unwrap().len(), STEPS as usize);
+    }
+    assert_eq!(tiny["guides"][0][0], 0.7);
+    let rates = common::panel(&report, "Learning rates");
+    assert_eq!(rates["series"][0]["y"][0], 1e-2);
     // It learned: the samples moved from the untrained ~0 to the data's value.
     let learned = generator_of(&straight, &device);
     println!("tiny generator's mean output after {STEPS} steps: {learned:.3} (data {TARGET})");

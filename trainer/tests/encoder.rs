@@ -89,6 +89,9 @@ fn a_resumed_encoder_run_matches_an_uninterrupted_one_and_exports() {
     assert_eq!(log(&straight).len(), 32);
     // The drawings' seeds come from the run's stream, which the checkpoint keeps.
     assert_eq!(log(&straight), log(&resumed));
+    // Its report plots the encoder's four losses, each step once.
+    let report = common::assert_report_steps(&resumed, 32);
+    common::panel(&report, "Latent MSE: E(sketch) against z");
     let a = export_run(&straight, Precision::Half, &device)
         .unwrap()
         .unwrap();

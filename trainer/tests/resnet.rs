@@ -126,6 +126,14 @@ fn a_resumed_run_matches_an_uninterrupted_one() {
     };
     assert_eq!(losses(&a), losses(&b));
     assert_eq!(worst, 0, "the resumed generator draws other faces");
+    // Its report: each step once, R1 plotted since it is on, diversity an epoch at a time.
+    let report = common::assert_report_steps(&dir.path().join("resumed"), 12);
+    common::panel(&report, "R1: E |grad D(x)|^2");
+    let diversity = common::panel(&report, "Diversity of the samples (of real)");
+    assert_eq!(
+        diversity["series"][0]["x"],
+        serde_json::json!([4.0, 8.0, 12.0])
+    );
 }
 
 #[test]

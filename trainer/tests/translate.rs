@@ -118,6 +118,8 @@ fn pix2pix_moves_its_output_towards_the_targets_and_resumes() {
         .collect();
     assert_eq!(steps, (1..=(30 * PAIRS / 8) as u64).collect::<Vec<_>>());
     assert!(run.join("samples/epoch_030.png").exists());
+    let report = common::assert_report_steps(&run, (30 * PAIRS / 8) as u64);
+    common::panel(&report, "L1 to the target face");
     assert!(run.join("progress.gif").exists());
 
     let after = mean_l1(&run, &faces, &sketches, &device);
@@ -221,6 +223,8 @@ fn cyclegan_learns_from_the_folders_unpaired_and_resumes() {
     let done = train_translator(&config, &run, &device, &AtomicBool::new(false)).unwrap();
     assert_eq!(done.outcome, Outcome::Finished);
     assert!(run.join("samples/epoch_030.png").exists());
+    let report = common::assert_report_steps(&run, (30 * PAIRS / 8) as u64);
+    common::panel(&report, "Cycle L1");
     // Six columns: sketch, face, sketch again, face, sketch, face again.
     let grid = image::open(run.join("samples/epoch_030.png")).unwrap();
     assert_eq!(grid.width(), 6 * (SIZE + 2) + 2);

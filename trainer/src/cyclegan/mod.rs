@@ -16,7 +16,8 @@ use facegan_model::{PatchDiscriminator, SplitMix64, TranslatorConfig, UNet};
 
 use crate::adversarial::scoring_copy;
 use crate::run::{
-    Batch, SampleGrid, Sections, Trainable, epoch_order, load_module, module_bytes, optimizer_bytes,
+    Batch, Panel, SampleGrid, Sections, Trainable, epoch_order, load_module, module_bytes,
+    optimizer_bytes,
 };
 use crate::translate::{
     SKETCH_TO_FACE, TranslateConfig, TranslationLosses, TranslationSet, rgb, snapshot,
@@ -212,6 +213,23 @@ impl Trainable for CycleGan {
 
     fn summary(losses: &TranslationLosses) -> Vec<(&'static str, f32)> {
         losses.summary()
+    }
+
+    fn learning_rates(config: &TranslateConfig) -> Vec<(&'static str, f64)> {
+        config.optimizer.learning_rates()
+    }
+
+    fn panels(_config: &TranslateConfig) -> Vec<Panel> {
+        vec![
+            Panel::steps("Losses (least squares)", &["d_loss", "g_adversarial"]),
+            Panel::steps("Cycle L1", &["l1"]),
+            Panel::steps(
+                "Face critic's score: real, generated",
+                &["d_real", "d_fake"],
+            )
+            .guide(1.0, "target, real")
+            .guide(0.0, "target, generated"),
+        ]
     }
 
     /// Per row: a sketch, its face (coloured with the code of the face in the same row), the

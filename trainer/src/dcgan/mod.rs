@@ -23,11 +23,11 @@ use crate::adversarial::{bce_with_logits, read_scalars, scoring_copy};
 use crate::augment::augment;
 use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
 use crate::face_gan::{
-    SAMPLE_SEEDS, blend, check_diversity, decay_at, gan_sections, latent_tensor, load_average,
-    noise, render_faces,
+    SAMPLE_SEEDS, blend, check_diversity, decay_at, diversity_panel, gan_sections, latent_tensor,
+    load_average, noise, render_faces,
 };
 use crate::run::{
-    Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
+    Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
 };
 
 /// Trains (or resumes) the DCGAN run in `run_dir` through the driver (`crate::run::train`).
@@ -137,6 +137,18 @@ impl Trainable for Dcgan {
             ("g_loss", losses.g_loss),
             ("D(x)", losses.d_x),
             ("D(G(z))", losses.d_g_z),
+        ]
+    }
+
+    fn learning_rates(config: &TrainConfig) -> Vec<(&'static str, f64)> {
+        config.optimizer.learning_rates()
+    }
+
+    fn panels(_config: &TrainConfig) -> Vec<Panel> {
+        vec![
+            Panel::steps("Losses (BCE)", &["d_loss", "g_loss"]),
+            Panel::steps("D(x) and D(G(z))", &["d_x", "d_g_z"]).guide(0.5, "undecided"),
+            diversity_panel(),
         ]
     }
 

@@ -26,7 +26,7 @@ use crate::adversarial::read_scalars;
 use crate::data::{ImageSet, load_folder, report_skipped};
 use crate::face_gan::{SAMPLE_SEEDS, latent_tensor, noise, render_faces};
 use crate::run::{
-    Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, checkpoint, load_module,
+    Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, checkpoint, load_module,
     module_bytes, optimizer_bytes,
 };
 use crate::sketch::Drawing;
@@ -132,6 +132,19 @@ impl Trainable for Encoder {
             ("image_L1", losses.image_l1),
             ("latent_MSE", losses.latent_mse),
             ("colour_L1", losses.colour_l1),
+        ]
+    }
+
+    fn learning_rates(config: &TrainConfig) -> Vec<(&'static str, f64)> {
+        vec![("learning_rate", config.learning_rate)]
+    }
+
+    fn panels(_config: &TrainConfig) -> Vec<Panel> {
+        vec![
+            Panel::steps("Loss (weighted sum)", &["loss"]),
+            Panel::steps("Image L1: G(E(sketch)) against G(z)", &["image_l1"]),
+            Panel::steps("Latent MSE: E(sketch) against z", &["latent_mse"]),
+            Panel::steps("Colour L1 (3x3 mean colours)", &["colour_l1"]),
         ]
     }
 

@@ -15,7 +15,7 @@ use burn::tensor::Device;
 use facegan_model::{FaceGenerator, GeneratorConfig};
 
 use crate::data::ImageSet;
-use crate::run::{SampleGrid, Sections, load_module, module_bytes, optimizer_bytes};
+use crate::run::{Panel, SampleGrid, Sections, load_module, module_bytes, optimizer_bytes};
 
 pub use average::{blend, decay_at, default_ema_decay};
 pub use diversity::{COLLAPSE_RATIO, DIVERSITY_FILE, mean_pairwise_distance};
@@ -85,6 +85,16 @@ pub fn load_face_generator_bytes(
         GeneratorConfig::Dcgan(c) => load_module(c.init_generator(device), bytes)?.into(),
         GeneratorConfig::Resnet(c) => load_module(c.init_generator(device), bytes)?.into(),
     })
+}
+
+/// The report's plot of [`check_diversity`]'s figure, with its warning line.
+pub fn diversity_panel() -> Panel {
+    Panel::epochs(
+        "Diversity of the samples (of real)",
+        DIVERSITY_FILE,
+        &["ratio"],
+    )
+    .guide(COLLAPSE_RATIO, "collapse warning")
 }
 
 /// The epoch-end check of a face GAN: the samples' spread against the real images', written

@@ -10,7 +10,7 @@ use facegan_model::{PatchDiscriminator, UNet};
 
 use crate::adversarial::{bce_with_logits, scoring_copy};
 use crate::run::{
-    Batch, SampleGrid, Sections, Trainable, load_module, module_bytes, optimizer_bytes,
+    Batch, Panel, SampleGrid, Sections, Trainable, load_module, module_bytes, optimizer_bytes,
 };
 use crate::translate::{
     SKETCH_TO_FACE, TranslateConfig, TranslationLosses, TranslationSet, rgb, snapshot,
@@ -123,6 +123,22 @@ impl Trainable for Pix2Pix {
 
     fn summary(losses: &TranslationLosses) -> Vec<(&'static str, f32)> {
         losses.summary()
+    }
+
+    fn learning_rates(config: &TranslateConfig) -> Vec<(&'static str, f64)> {
+        config.optimizer.learning_rates()
+    }
+
+    fn panels(_config: &TranslateConfig) -> Vec<Panel> {
+        vec![
+            Panel::steps("Losses (BCE)", &["d_loss", "g_adversarial"]),
+            Panel::steps("L1 to the target face", &["l1"]),
+            Panel::steps(
+                "D's probability: real pairs, generated pairs",
+                &["d_real", "d_fake"],
+            )
+            .guide(0.5, "undecided"),
+        ]
     }
 
     /// Per pair: the sketch (as grey RGB), the output for the target's colour code, the target.

@@ -28,10 +28,12 @@ use crate::adversarial::{
 use crate::augment::augment;
 use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
 use crate::face_gan::{
-    SAMPLE_SEEDS, blend, check_diversity, decay_at, face_generator_bytes, gan_sections,
-    latent_tensor, load_average, load_face_generator_bytes, noise, render_faces,
+    SAMPLE_SEEDS, blend, check_diversity, decay_at, diversity_panel, face_generator_bytes,
+    gan_sections, latent_tensor, load_average, load_face_generator_bytes, noise, render_faces,
 };
-use crate::run::{Batch, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module};
+use crate::run::{
+    Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module,
+};
 
 /// The ResNet's columns of `log.csv`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -132,6 +134,27 @@ impl Trainable for Resnet {
             ("D(G(z))", losses.d_fake),
             ("r1", losses.r1),
         ]
+    }
+
+    fn learning_rates(config: &TrainConfig) -> Vec<(&'static str, f64)> {
+        config.optimizer.learning_rates()
+    }
+
+    fn panels(config: &TrainConfig) -> Vec<Panel> {
+        let mut panels = vec![
+            Panel::steps("Losses (hinge)", &["d_loss", "g_loss"]),
+            Panel::steps(
+                "D's mean logit on real and generated",
+                &["d_real", "d_fake"],
+            )
+            .guide(1.0, "hinge margin, real")
+            .guide(-1.0, "hinge margin, generated"),
+        ];
+        if config.r1_gamma > 0.0 {
+            panels.push(Panel::steps("R1: E |grad D(x)|^2", &["r1"]));
+        }
+        panels.push(diversity_panel());
+        panels
     }
 
     fn samples(

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use super::checkpoint::{self, Checkpoint, RunState};
 use super::log::{LOG_FILE, Position, StepLog};
+use super::report::{self, Plots, Status};
 use super::samples::{SAMPLES_DIR, SNAPSHOT_DIR, write_epoch_samples, write_snapshot};
 use super::{Batch, RunConfig, Trainable};
 use crate::atomic_file::{remove_leftovers, write_atomically};
@@ -104,10 +105,14 @@ pub fn train<M: Trainable>(
         &run_dir.join(CONFIG_FILE),
         serde_json::to_string_pretty(config)?,
     )?;
+    let learning_rates = M::learning_rates(config);
+    let rate_names: Vec<&str> = learning_rates.iter().map(|(name, _)| *name).collect();
+    Plots::new(M::KIND, options.batch_size, M::panels(config), &rate_names).write(run_dir)?;
     let mut step_log = StepLog::open(&run_dir.join(LOG_FILE), state.step)?;
     let mut rng = SplitMix64::new(state.rng_state);
     let sample_device = device.clone().without_autodiff();
 
+    let mut report_budget = ReportBudget::default();
     let progress = step_progress_bar();
     let plain_lines = progress.is_hidden();
     let started = Instant::now();
@@ -146,7 +151,7 @@ pub fn train<M: Trainable>(
                 .join(" ");
             if summary.iter().any(|(_, value)| !value.is_finite()) {
                 progress.abandon();
-                bail!(
+                let diverged = format!(
                     "training diverged at epoch {}, batch {}/{} (step {}): {line}. Stopped \
                      without saving; the last good checkpoint in {} is intact. Try lower \
                      learning rates or label smoothing.",
@@ -156,8 +161,10 @@ pub fn train<M: Trainable>(
                     position.step,
                     run_dir.display()
                 );
+                refresh_report(run_dir, Status::Ended(format!("Stopped: {diverged}")));
+                bail!(diverged);
             }
-            step_log.write(&position, &losses)?;
+            step_log.write(&position, &losses, &learning_rates)?;
             if plain_lines {
                 log::info!(
                     "epoch {}/{} batch {}/{batches} [{:.0}s] {line}",
@@ -177,6 +184,19 @@ pub fn train<M: Trainable>(
             if time_up || stop.load(Ordering::SeqCst) {
                 save(run_dir, &model, &state)?;
                 progress.abandon();
+                let how = if time_up {
+                    format!("reached --minutes {}", options.minutes)
+                } else {
+                    "was interrupted".to_owned()
+                };
+                refresh_report(
+                    run_dir,
+                    Status::Ended(format!(
+                        "Training {how} at step {} and saved a checkpoint: the same command \
+                         resumes it.",
+                        state.step
+                    )),
+                );
                 return Ok(TrainSummary {
                     outcome: if time_up {
                         Outcome::TimeUp
@@ -205,6 +225,21 @@ pub fn train<M: Trainable>(
         state.epoch = epoch + 1;
         state.batch = 0;
         save(run_dir, &model, &state)?;
+        let last_epoch = epoch + 1 == options.epochs;
+        if last_epoch || report_budget.allows() {
+            let status = if last_epoch {
+                Status::Ended(format!(
+                    "Training finished: {} epochs, {} steps.",
+                    options.epochs, state.step
+                ))
+            } else {
+                Status::Training
+            };
+            if let Some(seconds) = refresh_report(run_dir, status) {
+                report_budget.spent(seconds);
+                note.push_str(&format!(", report.html ({seconds:.2}s)"));
+            }
+        }
         let line = format!(
             "epoch {}/{} done at step {} ({:.0}s): samples/epoch_{:03}.png{note}",
             epoch + 1,
@@ -226,6 +261,41 @@ pub fn train<M: Trainable>(
         epochs_done: options.epochs,
         steps: state.step,
     })
+}
+
+/// Most of the wall-clock time epoch-end reports may take (a long log on a fast GPU makes
+/// short epochs and a report of tenths of a second).
+const REPORT_SHARE: f64 = 0.02;
+
+/// Spaces the epoch-end reports so that they take at most [`REPORT_SHARE`] of the time: the
+/// next comes once the last one's cost is that small a part of the time since.
+#[derive(Default)]
+struct ReportBudget {
+    last: Option<(Instant, f64)>,
+}
+
+impl ReportBudget {
+    fn allows(&self) -> bool {
+        self.last
+            .is_none_or(|(when, seconds)| when.elapsed().as_secs_f64() * REPORT_SHARE >= seconds)
+    }
+
+    fn spent(&mut self, seconds: f64) {
+        self.last = Some((Instant::now(), seconds));
+    }
+}
+
+/// Rewrites the run's `report.html`; returns the seconds it took. A report that cannot be
+/// written is a warning: it never stops training.
+fn refresh_report(run_dir: &Path, status: Status) -> Option<f64> {
+    let started = Instant::now();
+    match report::refresh(run_dir, status) {
+        Ok(_) => Some(started.elapsed().as_secs_f64()),
+        Err(error) => {
+            log::warn!("could not refresh the run's report: {error:#}");
+            None
+        }
+    }
 }
 
 /// The state of a run that has not taken a step. The random stream is seeded from the run's

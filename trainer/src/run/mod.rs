@@ -2,13 +2,15 @@
 //! one) implements [`Trainable`]: its step, its log row, its sample grid and its named
 //! checkpoint sections. [`train`] does the rest for all of them: the epoch and batch loop,
 //! deterministic resume, the NaN guard, Ctrl-C, checkpoints, `log.csv`, the progress bar,
-//! sample grids, the progress GIF, snapshots and `config.json`.
+//! sample grids, the progress GIF, snapshots, `config.json`, and the run's report
+//! (`report.html`, refreshed at every epoch end).
 
 pub mod checkpoint;
 mod driver;
 mod legacy;
 mod log;
 mod options;
+pub mod report;
 mod samples;
 
 use std::fmt::Debug;
@@ -23,6 +25,7 @@ pub use checkpoint::{Checkpoint, CheckpointError, RunState, Sections};
 pub use driver::{Outcome, TrainSummary, epoch_order, read_config, train};
 pub use log::{LOG_FILE, LoggedStep, Position, StepLog, read_log, read_log_rows};
 pub use options::RunOptions;
+pub use report::Panel;
 pub use samples::{SampleGrid, write_epoch_samples};
 
 /// One batch handed to [`Trainable::step`].
@@ -87,6 +90,12 @@ pub trait Trainable: Sized {
     ) -> Self::Losses;
     /// The losses as (name, value): the progress line, and the NaN guard's check.
     fn summary(losses: &Self::Losses) -> Vec<(&'static str, f32)>;
+    /// The learning rates of the next step by name: `log.csv` columns after the losses (a
+    /// resumed run may be given other rates, and a schedule would change them).
+    fn learning_rates(config: &Self::Config) -> Vec<(&'static str, f64)>;
+    /// How the report plots the model's columns of `log.csv` (and per-epoch files of its own,
+    /// such as `diversity.csv`); the driver adds learning rates, speed and FID.
+    fn panels(config: &Self::Config) -> Vec<Panel>;
     /// The epoch's sample grid (`device` is the inference device).
     fn samples(
         &self,

@@ -51,7 +51,7 @@ pub fn write_epoch_samples(
         })
         .collect();
     paths.sort();
-    for path in gif_frames(&paths) {
+    for path in spread_evenly(&paths, GIF_MAX_FRAMES) {
         let frame = image::open(path)
             .with_context(|| format!("cannot read {}", path.display()))?
             .to_rgb8();
@@ -79,14 +79,17 @@ pub fn write_snapshot(run_dir: &Path, epoch: usize, bytes: &[u8]) -> anyhow::Res
     Ok(path)
 }
 
-/// The epochs the progress GIF shows: all of them up to [`GIF_MAX_FRAMES`], else that many
-/// spread evenly from the first to the last.
-fn gif_frames<T>(all: &[T]) -> Vec<&T> {
-    if all.len() <= GIF_MAX_FRAMES {
+/// The epochs a progress GIF or a report's timeline shows: all of them up to `most`, else that
+/// many spread evenly from the first to the last.
+pub fn spread_evenly<T>(all: &[T], most: usize) -> Vec<&T> {
+    if all.len() <= most {
         return all.iter().collect();
     }
-    (0..GIF_MAX_FRAMES)
-        .map(|i| &all[i * (all.len() - 1) / (GIF_MAX_FRAMES - 1)])
+    if most < 2 {
+        return all.last().into_iter().take(most).collect();
+    }
+    (0..most)
+        .map(|i| &all[i * (all.len() - 1) / (most - 1)])
         .collect()
 }
 
@@ -97,9 +100,12 @@ mod tests {
     #[test]
     fn long_runs_show_evenly_spread_epochs_first_and_last_included() {
         let few: Vec<u32> = (1..=5).collect();
-        assert_eq!(gif_frames(&few).len(), 5);
+        assert_eq!(spread_evenly(&few, GIF_MAX_FRAMES).len(), 5);
         let many: Vec<u32> = (1..=40).collect();
-        let shown: Vec<u32> = gif_frames(&many).into_iter().copied().collect();
+        let shown: Vec<u32> = spread_evenly(&many, GIF_MAX_FRAMES)
+            .into_iter()
+            .copied()
+            .collect();
         assert_eq!(shown.len(), GIF_MAX_FRAMES);
         assert_eq!((shown[0], shown[GIF_MAX_FRAMES - 1]), (1, 40));
         assert!(shown.windows(2).all(|w| w[0] < w[1]));

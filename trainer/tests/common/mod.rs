@@ -152,3 +152,49 @@ pub fn export(
         standing_statistics,
     })
 }
+
+/// The numbers a run's `report.html` embeds (what its plots were drawn from).
+pub fn report_data(folder: &Path) -> serde_json::Value {
+    let page = std::fs::read_to_string(folder.join("report.html")).unwrap();
+    let opening = format!(
+        "<script type=\"application/json\" id=\"{}\">",
+        facegan_trainer::run::report::DATA_ID
+    );
+    let start = page.find(&opening).expect("the report embeds its data") + opening.len();
+    let end = start + page[start..].find("</script>").unwrap();
+    serde_json::from_str(&page[start..end]).unwrap()
+}
+
+/// The panel of `report` titled `title`.
+pub fn panel<'a>(report: &'a serde_json::Value, title: &str) -> &'a serde_json::Value {
+    report["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|panel| panel["title"] == title)
+        .unwrap_or_else(|| panic!("no panel {title:?} in the report"))
+}
+
+/// Asserts that every per-step curve of the run's report has one point at each step
+/// `1..=steps`, no more, no fewer, in order (what a resumed or stopped run must plot), and
+/// returns the report's data.
+pub fn assert_report_steps(run: &Path, steps: u64) -> serde_json::Value {
+    let report = report_data(run);
+    let expected: Vec<f64> = (1..=steps).map(|step| step as f64).collect();
+    let mut curves = 0;
+    for panel in report["panels"].as_array().unwrap() {
+        for series in panel["series"].as_array().unwrap() {
+            if series["per_step"] == true {
+                let x: Vec<f64> = serde_json::from_value(series["x"].clone()).unwrap();
+                assert_eq!(
+                    x, expected,
+                    "{}: {} plots other steps than 1..={steps}",
+                    panel["title"], series["column"]
+                );
+                curves += 1;
+            }
+        }
+    }
+    assert!(curves >= 3, "only {curves} step curves in the report");
+    report
+}
