@@ -42,6 +42,37 @@ pub fn select(choice: BackendChoice) -> anyhow::Result<Selected> {
     }
 }
 
+/// One device of `--devices`: `cpu`, `wgpu`, `wgpu:N` (the N-th discrete GPU) or `cuda:N`.
+pub fn parse_device(spec: &str) -> anyhow::Result<Selected> {
+    let spec = spec.trim();
+    let (kind, index) = match spec.split_once(':') {
+        Some((kind, index)) => {
+            let index = index.parse::<usize>().with_context(|| {
+                format!("--devices: `{spec}` has no device number after `{kind}:`")
+            })?;
+            (kind, Some(index))
+        }
+        None => (spec, None),
+    };
+    match (kind, index) {
+        ("cpu", None) => Ok(cpu()),
+        ("wgpu", None) => select(BackendChoice::Wgpu),
+        ("wgpu", Some(index)) => Ok(Selected {
+            device: Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(index)),
+            name: format!("wgpu:{index} (discrete GPU {index})"),
+        }),
+        ("cuda", index) => cuda_number(index.unwrap_or(0)),
+        ("cpu", Some(_)) => bail!(
+            "--devices: `{spec}`: the CPU is one device (`cpu`); its cores already share each \
+             step"
+        ),
+        _ => bail!(
+            "--devices: `{spec}` is not a device; write cpu, wgpu, wgpu:N or cuda:N, \
+             comma-separated"
+        ),
+    }
+}
+
 fn cpu() -> Selected {
     Selected {
         device: Device::flex(),
@@ -56,16 +87,20 @@ fn wgpu(adapter: String) -> Selected {
     }
 }
 
-#[cfg(feature = "cuda")]
 fn cuda() -> anyhow::Result<Selected> {
+    cuda_number(0)
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_number(index: usize) -> anyhow::Result<Selected> {
     Ok(Selected {
-        device: Device::cuda(0),
-        name: "cuda:0".to_string(),
+        device: Device::cuda(index),
+        name: format!("cuda:{index}"),
     })
 }
 
 #[cfg(not(feature = "cuda"))]
-fn cuda() -> anyhow::Result<Selected> {
+fn cuda_number(_index: usize) -> anyhow::Result<Selected> {
     bail!(
         "this facegan was built without CUDA: rebuild with `cargo build --release --features cuda`"
     )
@@ -83,4 +118,26 @@ fn first_adapter(hardware_only: bool) -> Option<String> {
         .map(|adapter| adapter.get_info())
         .find(|info| !hardware_only || info.device_type != wgpu::DeviceType::Cpu)
         .map(|info| format!("{} on {:?}", info.name, info.backend))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_lists_name_what_is_wrong() {
+        assert_eq!(parse_device(" cpu ").unwrap().name, "cpu (flex)");
+        assert_eq!(
+            parse_device("wgpu:1").unwrap().name,
+            "wgpu:1 (discrete GPU 1)"
+        );
+        for (spec, expected) in [
+            ("cpu:1", "the CPU is one device"),
+            ("wgpu:x", "`wgpu:x` has no device number"),
+            ("tpu", "`tpu` is not a device"),
+        ] {
+            let message = parse_device(spec).err().unwrap().to_string();
+            assert!(message.contains(expected), "{spec}: {message}");
+        }
+    }
 }

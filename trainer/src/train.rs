@@ -50,6 +50,13 @@ pub struct TrainArgs {
     /// Where to train.
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
+    /// Train data-parallel on several devices, comma-separated: `cpu`, `wgpu` (the default
+    /// adapter), `wgpu:N` (the N-th discrete GPU), `cuda:N`; e.g. `wgpu:0,wgpu:1`. Each takes an
+    /// equal share of every batch (--batch-size is the whole batch, the learning rates stay
+    /// right); the first logs, draws the samples and writes the checkpoints. Instead of
+    /// --backend.
+    #[arg(long, value_delimiter = ',', conflicts_with = "backend")]
+    pub devices: Vec<String>,
     /// Side of the square training images: 32, 64 or 128.
     #[arg(long, default_value_t = DcganConfig::new().image_size)]
     pub image_size: usize,
@@ -123,13 +130,22 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         }
         eprintln!("\ninterrupted: writing a checkpoint, then stopping (Ctrl-C again to quit now)");
     })?;
-    let selected = backend::select(args.backend)?;
-    log::info!("backend: {}", selected.name);
+    let selected = if args.devices.is_empty() {
+        vec![backend::select(args.backend)?]
+    } else {
+        args.devices
+            .iter()
+            .map(|spec| backend::parse_device(spec))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    };
+    let names: Vec<&str> = selected.iter().map(|device| device.name.as_str()).collect();
+    log::info!("backend: {}", names.join(", "));
+    let devices: Vec<Device> = selected.into_iter().map(|device| device.device).collect();
     let summary = match job {
-        Job::Dcgan(config) => run::train::<Dcgan>(&config, &args.out, &selected.device, &stop)?,
-        Job::Resnet(config) => run::train::<Resnet>(&config, &args.out, &selected.device, &stop)?,
-        Job::Encoder(config) => run::train::<Encoder>(&config, &args.out, &selected.device, &stop)?,
-        Job::Translation(config) => translator(&config, &args.out, &selected.device, &stop)?,
+        Job::Dcgan(config) => run::train_on::<Dcgan>(&config, &args.out, &devices, &stop)?,
+        Job::Resnet(config) => run::train_on::<Resnet>(&config, &args.out, &devices, &stop)?,
+        Job::Encoder(config) => run::train_on::<Encoder>(&config, &args.out, &devices, &stop)?,
+        Job::Translation(config) => translator_on(&config, &args.out, &devices, &stop)?,
     };
     match summary.outcome {
         Outcome::Finished => log::info!(
@@ -160,8 +176,18 @@ pub fn translator(
     device: &Device,
     stop: &AtomicBool,
 ) -> anyhow::Result<TrainSummary> {
+    translator_on(config, run_dir, std::slice::from_ref(device), stop)
+}
+
+/// [`translator`] on several devices (data-parallel).
+pub fn translator_on(
+    config: &TranslateConfig,
+    run_dir: &Path,
+    devices: &[Device],
+    stop: &AtomicBool,
+) -> anyhow::Result<TrainSummary> {
     match config.mode {
-        TranslateMode::Pix2Pix => run::train::<Pix2Pix>(config, run_dir, device, stop),
-        TranslateMode::CycleGan => run::train::<CycleGan>(config, run_dir, device, stop),
+        TranslateMode::Pix2Pix => run::train_on::<Pix2Pix>(config, run_dir, devices, stop),
+        TranslateMode::CycleGan => run::train_on::<CycleGan>(config, run_dir, devices, stop),
     }
 }

@@ -15,7 +15,7 @@ use common::{take_turn, temp_dir};
 use facegan_trainer::adversarial::{OptimizerOptions, bce_with_logits};
 use facegan_trainer::run::{
     self, Batch, LOG_FILE, LoggedStep, Outcome, Panel, RunConfig, RunOptions, SampleGrid, Sections,
-    Trainable, checkpoint, load_module, module_bytes, optimizer_bytes, read_log,
+    Trainable, checkpoint, load_module, module_bytes, optimizer_bytes, optimizer_step, read_log,
 };
 use serde::{Deserialize, Serialize};
 
@@ -123,7 +123,8 @@ impl Trainable for TinyGan {
             );
         let critic_value = critic_loss.clone().into_scalar::<f32>();
         let grads = GradientsParams::from_grads(critic_loss.backward(), &self.critic);
-        self.critic = self.critic_optimizer.step(
+        self.critic = optimizer_step(
+            &mut self.critic_optimizer,
             config.optimizer.discriminator_lr,
             self.critic.clone(),
             grads,
@@ -131,7 +132,8 @@ impl Trainable for TinyGan {
         let generator_loss = bce_with_logits(logits(&self.critic, fake), Tensor::ones([n], device));
         let generator_value = generator_loss.clone().into_scalar::<f32>();
         let grads = GradientsParams::from_grads(generator_loss.backward(), &self.generator);
-        self.generator = self.generator_optimizer.step(
+        self.generator = optimizer_step(
+            &mut self.generator_optimizer,
             config.optimizer.generator_lr,
             self.generator.clone(),
             grads,

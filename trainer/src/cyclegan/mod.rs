@@ -17,7 +17,7 @@ use facegan_model::{PatchDiscriminator, SplitMix64, TranslatorConfig, UNet};
 use crate::adversarial::scoring_copy;
 use crate::run::{
     Batch, Panel, SampleGrid, Sections, Trainable, epoch_order, load_module, module_bytes,
-    optimizer_bytes,
+    optimizer_bytes, optimizer_step,
 };
 use crate::translate::{
     SKETCH_TO_FACE, TranslateConfig, TranslationLosses, TranslationSet, rgb, snapshot,
@@ -116,12 +116,14 @@ impl CycleGan {
         let to_face = GradientsParams::from_module(&mut grads, &self.sketch_to_face);
         let to_sketch = GradientsParams::from_module(&mut grads, &self.face_to_sketch);
         let [g_ab, g_ba, d_a, d_b] = &mut self.optimizers;
-        self.sketch_to_face = g_ab.step(
+        self.sketch_to_face = optimizer_step(
+            g_ab,
             config.optimizer.generator_lr,
             self.sketch_to_face.clone(),
             to_face,
         );
-        self.face_to_sketch = g_ba.step(
+        self.face_to_sketch = optimizer_step(
+            g_ba,
             config.optimizer.generator_lr,
             self.face_to_sketch.clone(),
             to_sketch,
@@ -144,13 +146,15 @@ impl CycleGan {
         .mul_scalar(0.5);
         let d_loss = (face_loss.clone() + sketch_loss.clone()).detach();
         let grads = GradientsParams::from_grads(face_loss.backward(), &self.face_critic);
-        self.face_critic = d_b.step(
+        self.face_critic = optimizer_step(
+            d_b,
             config.optimizer.discriminator_lr,
             self.face_critic.clone(),
             grads,
         );
         let grads = GradientsParams::from_grads(sketch_loss.backward(), &self.sketch_critic);
-        self.sketch_critic = d_a.step(
+        self.sketch_critic = optimizer_step(
+            d_a,
             config.optimizer.discriminator_lr,
             self.sketch_critic.clone(),
             grads,

@@ -27,7 +27,8 @@ use crate::face_gan::{
     load_average, noise, render_faces,
 };
 use crate::run::{
-    Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
+    Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module,
+    module_bytes, optimizer_step,
 };
 
 /// Trains (or resumes) the DCGAN run in `run_dir` through the driver (`crate::run::train`).
@@ -278,7 +279,8 @@ impl Dcgan {
         let d_g_z = sigmoid(fake_logits).mean().detach();
         let d_loss_value = d_loss.clone().detach();
         let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
-        self.discriminator = self.discriminator_optimizer.step(
+        self.discriminator = optimizer_step(
+            &mut self.discriminator_optimizer,
             config.optimizer.discriminator_lr,
             self.discriminator.clone(),
             grads,
@@ -298,7 +300,8 @@ impl Dcgan {
             let g_loss = bce_with_logits(logits, targets);
             g_loss_value = Some(g_loss.clone().detach());
             let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
-            self.generator = self.generator_optimizer.step(
+            self.generator = optimizer_step(
+                &mut self.generator_optimizer,
                 config.optimizer.generator_lr,
                 self.generator.clone(),
                 grads,

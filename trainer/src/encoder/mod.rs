@@ -27,7 +27,7 @@ use crate::data::{ImageSet, load_folder, report_skipped};
 use crate::face_gan::{SAMPLE_SEEDS, latent_tensor, noise, render_faces};
 use crate::run::{
     Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, checkpoint, load_module,
-    module_bytes, optimizer_bytes,
+    module_bytes, optimizer_bytes, optimizer_step,
 };
 use crate::sketch::Drawing;
 use crate::translate::{palette_of, read_palette, write_palette};
@@ -313,9 +313,12 @@ impl Encoder {
         }
         let loss_value = loss.clone().detach();
         let grads = GradientsParams::from_grads(loss.backward(), &self.encoder);
-        self.encoder = self
-            .optimizer
-            .step(config.learning_rate, self.encoder.clone(), grads);
+        self.encoder = optimizer_step(
+            &mut self.optimizer,
+            config.learning_rate,
+            self.encoder.clone(),
+            grads,
+        );
         let [loss, image_l1, latent_mse, colour_l1] = read_scalars([
             loss_value,
             image_l1.detach(),

@@ -11,6 +11,7 @@ use facegan_model::{PatchDiscriminator, UNet};
 use crate::adversarial::{bce_with_logits, scoring_copy};
 use crate::run::{
     Batch, Panel, SampleGrid, Sections, Trainable, load_module, module_bytes, optimizer_bytes,
+    optimizer_step,
 };
 use crate::translate::{
     SKETCH_TO_FACE, TranslateConfig, TranslationLosses, TranslationSet, rgb, snapshot,
@@ -74,7 +75,8 @@ impl Pix2Pix {
         }
         let d_loss_value = d_loss.clone().detach();
         let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
-        self.discriminator = self.discriminator_optimizer.step(
+        self.discriminator = optimizer_step(
+            &mut self.discriminator_optimizer,
             config.optimizer.discriminator_lr,
             self.discriminator.clone(),
             grads,
@@ -90,7 +92,8 @@ impl Pix2Pix {
         let l1_value = l1.clone().detach();
         let g_loss = adversarial + l1.mul_scalar(config.l1_weight);
         let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
-        self.generator = self.generator_optimizer.step(
+        self.generator = optimizer_step(
+            &mut self.generator_optimizer,
             config.optimizer.generator_lr,
             self.generator.clone(),
             grads,

@@ -33,6 +33,7 @@ use crate::face_gan::{
 };
 use crate::run::{
     Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module,
+    optimizer_step,
 };
 
 /// The ResNet's columns of `log.csv`.
@@ -299,7 +300,8 @@ impl Resnet {
         let d_real = real_logits.mean().detach();
         let d_fake = fake_logits.mean().detach();
         let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
-        self.discriminator = self.discriminator_optimizer.step(
+        self.discriminator = optimizer_step(
+            &mut self.discriminator_optimizer,
             config.optimizer.discriminator_lr,
             self.discriminator.clone(),
             grads,
@@ -310,7 +312,8 @@ impl Resnet {
         let g_loss = hinge_generator_loss(scorer.forward(augment(fake, &config.augment, rng)));
         let g_loss_value = g_loss.clone().detach();
         let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
-        self.generator = self.generator_optimizer.step(
+        self.generator = optimizer_step(
+            &mut self.generator_optimizer,
             config.optimizer.generator_lr,
             self.generator.clone(),
             grads,

@@ -12,9 +12,10 @@ use serde::de::DeserializeOwned;
 
 use super::checkpoint::{self, Checkpoint, RunState};
 use super::log::{LOG_FILE, Position, StepLog};
+use super::replicas::Replicas;
 use super::report::{self, Plots, Status};
 use super::samples::{SAMPLES_DIR, SNAPSHOT_DIR, write_epoch_samples, write_snapshot};
-use super::{Batch, RunConfig, Trainable};
+use super::{RunConfig, Trainable};
 use crate::atomic_file::{remove_leftovers, write_atomically};
 
 /// How a call to [`train`] ended.
@@ -45,6 +46,19 @@ pub fn train<M: Trainable>(
     device: &Device,
     stop: &AtomicBool,
 ) -> anyhow::Result<TrainSummary> {
+    train_on::<M>(config, run_dir, std::slice::from_ref(device), stop)
+}
+
+/// [`train`] on several devices at once (data-parallel, see `replicas.rs`): each device takes
+/// its share of every batch; the first one is the main replica, which logs, draws the samples
+/// and writes the checkpoints.
+pub fn train_on<M: Trainable>(
+    config: &M::Config,
+    run_dir: &Path,
+    devices: &[Device],
+    stop: &AtomicBool,
+) -> anyhow::Result<TrainSummary> {
+    let device = devices.first().context("no device to train on")?;
     let options = config.run().clone();
     options.validate()?;
     std::fs::create_dir_all(run_dir)
@@ -111,155 +125,174 @@ pub fn train<M: Trainable>(
     let mut step_log = StepLog::open(&run_dir.join(LOG_FILE), state.step)?;
     let mut rng = SplitMix64::new(state.rng_state);
     let sample_device = device.clone().without_autodiff();
+    // The replicas' threads (none on one device) live as long as the loop.
+    std::thread::scope(|scope| -> anyhow::Result<TrainSummary> {
+        let replicas =
+            Replicas::start::<M>(scope, config, &data, devices, &model, options.batch_size)?;
+        if devices.len() > 1 {
+            log::info!(
+                "data-parallel on {} devices: {} images of every batch each",
+                devices.len(),
+                replicas
+                    .shares()
+                    .iter()
+                    .map(|share| share.len().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            );
+        }
 
-    let mut report_budget = ReportBudget::default();
-    let progress = step_progress_bar();
-    let plain_lines = progress.is_hidden();
-    let started = Instant::now();
-    let elapsed_before = state.elapsed_s;
-    for epoch in state.epoch..options.epochs {
-        let order = epoch_order(options.seed, epoch, items);
-        let first_batch = if epoch == state.epoch { state.batch } else { 0 };
-        progress.set_length(batches as u64);
-        progress.set_position(first_batch as u64);
-        progress.set_prefix(format!("epoch {}/{}", epoch + 1, options.epochs));
-        for number in first_batch..batches {
-            let indices = &order[number * options.batch_size..(number + 1) * options.batch_size];
-            let batch = Batch {
-                epoch,
-                number,
-                step: state.step + 1,
-                indices,
-                rng: &mut rng,
-                inject_nan: options.inject_nan_at_step == Some(state.step + 1),
-            };
-            let losses = model.step(config, &data, batch, &train_device);
-            state.step += 1;
-            state.elapsed_s = elapsed_before + started.elapsed().as_secs_f64();
-            let position = Position {
-                step: state.step,
-                epoch: epoch + 1,
-                batch: number + 1,
-                batches,
-                elapsed_s: state.elapsed_s,
-            };
-            let summary = M::summary(&losses);
-            let line = summary
-                .iter()
-                .map(|(name, value)| format!("{name} {value:.4}"))
-                .collect::<Vec<_>>()
-                .join(" ");
-            if summary.iter().any(|(_, value)| !value.is_finite()) {
-                progress.abandon();
-                let diverged = format!(
-                    "training diverged at epoch {}, batch {}/{} (step {}): {line}. Stopped \
+        let mut report_budget = ReportBudget::default();
+        let progress = step_progress_bar();
+        let plain_lines = progress.is_hidden();
+        let started = Instant::now();
+        let elapsed_before = state.elapsed_s;
+        for epoch in state.epoch..options.epochs {
+            let order = epoch_order(options.seed, epoch, items);
+            let first_batch = if epoch == state.epoch { state.batch } else { 0 };
+            progress.set_length(batches as u64);
+            progress.set_position(first_batch as u64);
+            progress.set_prefix(format!("epoch {}/{}", epoch + 1, options.epochs));
+            for number in first_batch..batches {
+                let indices =
+                    &order[number * options.batch_size..(number + 1) * options.batch_size];
+                let losses = replicas.step(
+                    &mut model,
+                    config,
+                    &data,
+                    (epoch, number, state.step + 1),
+                    indices,
+                    &mut rng,
+                    options.inject_nan_at_step == Some(state.step + 1),
+                    &train_device,
+                )?;
+                state.step += 1;
+                state.elapsed_s = elapsed_before + started.elapsed().as_secs_f64();
+                let position = Position {
+                    step: state.step,
+                    epoch: epoch + 1,
+                    batch: number + 1,
+                    batches,
+                    elapsed_s: state.elapsed_s,
+                };
+                let summary = M::summary(&losses);
+                let line = summary
+                    .iter()
+                    .map(|(name, value)| format!("{name} {value:.4}"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if summary.iter().any(|(_, value)| !value.is_finite()) {
+                    progress.abandon();
+                    let diverged = format!(
+                        "training diverged at epoch {}, batch {}/{} (step {}): {line}. Stopped \
                      without saving; the last good checkpoint in {} is intact. Try lower \
                      learning rates or label smoothing.",
-                    position.epoch,
-                    position.batch,
-                    batches,
-                    position.step,
-                    run_dir.display()
-                );
-                refresh_report(run_dir, Status::Ended(format!("Stopped: {diverged}")));
-                bail!(diverged);
-            }
-            step_log.write(&position, &losses, &learning_rates)?;
-            if plain_lines {
-                log::info!(
-                    "epoch {}/{} batch {}/{batches} [{:.0}s] {line}",
-                    position.epoch,
-                    options.epochs,
-                    position.batch,
-                    position.elapsed_s
-                );
-            }
-            progress.set_message(line);
-            progress.inc(1);
+                        position.epoch,
+                        position.batch,
+                        batches,
+                        position.step,
+                        run_dir.display()
+                    );
+                    refresh_report(run_dir, Status::Ended(format!("Stopped: {diverged}")));
+                    bail!(diverged);
+                }
+                step_log.write(&position, &losses, &learning_rates)?;
+                if plain_lines {
+                    log::info!(
+                        "epoch {}/{} batch {}/{batches} [{:.0}s] {line}",
+                        position.epoch,
+                        options.epochs,
+                        position.batch,
+                        position.elapsed_s
+                    );
+                }
+                progress.set_message(line);
+                progress.inc(1);
 
-            state.epoch = epoch;
-            state.batch = number + 1;
-            state.rng_state = rng.state;
-            let time_up = options.minutes > 0.0 && state.elapsed_s >= options.minutes * 60.0;
-            if time_up || stop.load(Ordering::SeqCst) {
-                save(run_dir, &model, &state)?;
-                progress.abandon();
-                let how = if time_up {
-                    format!("reached --minutes {}", options.minutes)
-                } else {
-                    "was interrupted".to_owned()
-                };
-                refresh_report(
-                    run_dir,
-                    Status::Ended(format!(
-                        "Training {how} at step {} and saved a checkpoint: the same command \
-                         resumes it.",
-                        state.step
-                    )),
-                );
-                return Ok(TrainSummary {
-                    outcome: if time_up {
-                        Outcome::TimeUp
+                state.epoch = epoch;
+                state.batch = number + 1;
+                state.rng_state = rng.state;
+                let time_up = options.minutes > 0.0 && state.elapsed_s >= options.minutes * 60.0;
+                if time_up || stop.load(Ordering::SeqCst) {
+                    save(run_dir, &model, &state)?;
+                    progress.abandon();
+                    let how = if time_up {
+                        format!("reached --minutes {}", options.minutes)
                     } else {
-                        Outcome::Interrupted
-                    },
-                    epochs_done: epoch,
-                    steps: state.step,
-                });
+                        "was interrupted".to_owned()
+                    };
+                    refresh_report(
+                        run_dir,
+                        Status::Ended(format!(
+                            "Training {how} at step {} and saved a checkpoint: the same command \
+                         resumes it.",
+                            state.step
+                        )),
+                    );
+                    return Ok(TrainSummary {
+                        outcome: if time_up {
+                            Outcome::TimeUp
+                        } else {
+                            Outcome::Interrupted
+                        },
+                        epochs_done: epoch,
+                        steps: state.step,
+                    });
+                }
+                if options.checkpoint_every > 0
+                    && state.step.is_multiple_of(options.checkpoint_every as u64)
+                {
+                    save(run_dir, &model, &state)?;
+                }
             }
-            if options.checkpoint_every > 0
-                && state.step.is_multiple_of(options.checkpoint_every as u64)
-            {
-                save(run_dir, &model, &state)?;
+            let grid = model.samples(config, &data, &sample_device)?;
+            write_epoch_samples(&grid, run_dir, epoch + 1)?;
+            let mut note = model.end_epoch(config, &data, run_dir, epoch + 1, &grid)?;
+            let snapshot_due =
+                options.snapshot_every > 0 && (epoch + 1).is_multiple_of(options.snapshot_every);
+            if snapshot_due && let Some(bytes) = model.snapshot(config, &data) {
+                let path = write_snapshot(run_dir, epoch + 1, &bytes)?;
+                note.push_str(&format!(", kept {}", path.display()));
             }
-        }
-        let grid = model.samples(config, &data, &sample_device)?;
-        write_epoch_samples(&grid, run_dir, epoch + 1)?;
-        let mut note = model.end_epoch(config, &data, run_dir, epoch + 1, &grid)?;
-        let snapshot_due =
-            options.snapshot_every > 0 && (epoch + 1).is_multiple_of(options.snapshot_every);
-        if snapshot_due && let Some(bytes) = model.snapshot(config, &data) {
-            let path = write_snapshot(run_dir, epoch + 1, &bytes)?;
-            note.push_str(&format!(", kept {}", path.display()));
-        }
-        state.epoch = epoch + 1;
-        state.batch = 0;
-        save(run_dir, &model, &state)?;
-        let last_epoch = epoch + 1 == options.epochs;
-        if last_epoch || report_budget.allows() {
-            let status = if last_epoch {
-                Status::Ended(format!(
-                    "Training finished: {} epochs, {} steps.",
-                    options.epochs, state.step
-                ))
+            state.epoch = epoch + 1;
+            state.batch = 0;
+            save(run_dir, &model, &state)?;
+            let last_epoch = epoch + 1 == options.epochs;
+            if last_epoch || report_budget.allows() {
+                let status = if last_epoch {
+                    Status::Ended(format!(
+                        "Training finished: {} epochs, {} steps.",
+                        options.epochs, state.step
+                    ))
+                } else {
+                    Status::Training
+                };
+                if let Some(seconds) = refresh_report(run_dir, status) {
+                    report_budget.spent(seconds);
+                    note.push_str(&format!(", report.html ({seconds:.2}s)"));
+                }
+            }
+            let line = format!(
+                "epoch {}/{} done at step {} ({:.0}s): samples/epoch_{:03}.png{note}",
+                epoch + 1,
+                options.epochs,
+                state.step,
+                state.elapsed_s,
+                epoch + 1,
+            );
+            // A hidden bar (output not a terminal) prints nothing: the log says it instead.
+            if plain_lines {
+                log::info!("{line}");
             } else {
-                Status::Training
-            };
-            if let Some(seconds) = refresh_report(run_dir, status) {
-                report_budget.spent(seconds);
-                note.push_str(&format!(", report.html ({seconds:.2}s)"));
+                progress.println(line);
             }
         }
-        let line = format!(
-            "epoch {}/{} done at step {} ({:.0}s): samples/epoch_{:03}.png{note}",
-            epoch + 1,
-            options.epochs,
-            state.step,
-            state.elapsed_s,
-            epoch + 1,
-        );
-        // A hidden bar (output not a terminal) prints nothing: the log says it instead.
-        if plain_lines {
-            log::info!("{line}");
-        } else {
-            progress.println(line);
-        }
-    }
-    progress.finish_and_clear();
-    Ok(TrainSummary {
-        outcome: Outcome::Finished,
-        epochs_done: options.epochs,
-        steps: state.step,
+        progress.finish_and_clear();
+        Ok(TrainSummary {
+            outcome: Outcome::Finished,
+            epochs_done: options.epochs,
+            steps: state.step,
+        })
     })
 }
 

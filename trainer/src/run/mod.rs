@@ -10,6 +10,7 @@ mod driver;
 mod legacy;
 mod log;
 mod options;
+mod replicas;
 pub mod report;
 mod samples;
 
@@ -22,9 +23,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use checkpoint::{Checkpoint, CheckpointError, RunState, Sections};
-pub use driver::{Outcome, TrainSummary, epoch_order, read_config, train};
+pub use driver::{Outcome, TrainSummary, epoch_order, read_config, train, train_on};
 pub use log::{LOG_FILE, LoggedStep, Position, StepLog, read_log, read_log_rows};
 pub use options::RunOptions;
+pub use replicas::optimizer_step;
 pub use report::Panel;
 pub use samples::{SampleGrid, write_epoch_samples};
 
@@ -49,8 +51,8 @@ pub struct Batch<'a> {
 pub trait RunConfig: Serialize + Debug {
     /// The networks' shapes: a resumed run must ask for the same.
     type Architecture: Serialize + DeserializeOwned + PartialEq + Debug;
-    /// The training set, loaded once per run.
-    type Data;
+    /// The training set, loaded once per run (shared by the replicas of a data-parallel run).
+    type Data: Sync;
 
     fn run(&self) -> &RunOptions;
     fn architecture(&self) -> Self::Architecture;
@@ -74,7 +76,7 @@ pub trait Trainable: Sized {
     /// The model's name in checkpoints ("dcgan"); a run of another kind is refused.
     const KIND: &'static str;
     /// Everything the run was asked for; saved as `config.json`.
-    type Config: RunConfig;
+    type Config: RunConfig + Sync;
     /// What one step measured: the model's columns of `log.csv`.
     type Losses: Serialize;
 
