@@ -73,7 +73,7 @@ fn a_stopped_then_resumed_run_plots_every_step_once() {
     assert_eq!(rates["series"][0]["y"][11], 2e-4);
     for drawn in data["panels"].as_array().unwrap() {
         let image = image::open(run.join(drawn["image"].as_str().unwrap())).unwrap();
-        assert_eq!((image.width(), image.height()), (880, 340));
+        assert_eq!((image.width(), image.height()), (600, 300));
     }
     let timeline = image::open(run.join("report/timeline.png")).unwrap();
     // Three square grids side by side, labelled underneath.

@@ -65,7 +65,7 @@ pub struct Page<'a> {
     pub configs: Vec<(String, String)>,
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1200px;\
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1260px;\
 padding:0 16px;color:#222;background:#fafafa}h1{font-size:1.5em}h2{font-size:1.15em;\
 margin-top:2em;border-bottom:1px solid #ddd}table{border-collapse:collapse}td,th{padding:3px \
 10px;border-bottom:1px solid #e5e5e5;text-align:right}th:first-child,td:first-child{text-align:\

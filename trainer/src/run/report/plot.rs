@@ -14,8 +14,8 @@ use super::panels::Guide;
 use super::series::Series;
 use crate::render::save_png_atomically;
 
-pub const WIDTH: u32 = 880;
-pub const HEIGHT: u32 = 340;
+pub const WIDTH: u32 = 600;
+pub const HEIGHT: u32 = 300;
 /// Raw points outside this share of the values (both tails) do not stretch the axis: one
 /// early loss spike would flatten the rest of a run's curve.
 const TAIL: f64 = 0.005;
@@ -155,7 +155,7 @@ fn draw(
     chart
         .configure_mesh()
         .x_desc(x_label)
-        .x_labels(8)
+        .x_labels(6)
         .y_labels(6)
         .light_line_style(RGBColor(240, 240, 240))
         .bold_line_style(RGBColor(218, 218, 218))
