@@ -19,7 +19,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 declare -A speed
 for devices in "${lists[@]}"; do
-  run=$out/${devices//[,:]/_}
+  run=$out/$(printf %s "$devices" | tr -c "a-zA-Z0-9" _)
   # Stopped after STEPS steps; the median leaves out the epoch ends' slow steps.
   "$bin" train --data "$faces" --out "$run" --devices "$devices" --model dcgan \
     --generator-width 32 --discriminator-width 64 --batch-size 64 --epochs 100000 \

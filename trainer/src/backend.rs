@@ -42,9 +42,13 @@ pub fn select(choice: BackendChoice) -> anyhow::Result<Selected> {
     }
 }
 
-/// One device of `--devices`: `cpu`, `wgpu`, `wgpu:N` (the N-th discrete GPU) or `cuda:N`.
+/// One device of `--devices`: `cpu`, `wgpu`, `wgpu:N` (the N-th discrete GPU), `cuda:N`, or
+/// `ws://HOST:PORT` (the first device a `facegan serve-device` offers there).
 pub fn parse_device(spec: &str) -> anyhow::Result<Selected> {
     let spec = spec.trim();
+    if spec.starts_with("ws://") || spec.starts_with("wss://") {
+        return remote(spec);
+    }
     let (kind, index) = match spec.split_once(':') {
         Some((kind, index)) => {
             let index = index.parse::<usize>().with_context(|| {
@@ -71,6 +75,75 @@ pub fn parse_device(spec: &str) -> anyhow::Result<Selected> {
              comma-separated"
         ),
     }
+}
+
+#[cfg(feature = "remote")]
+fn remote(url: &str) -> anyhow::Result<Selected> {
+    let host = burn::remote::RemoteHost::websocket(url);
+    let device = host
+        .devices()
+        .with_context(|| {
+            format!("--devices: cannot reach {url} (is `facegan serve-device` running?)")
+        })?
+        .into_iter()
+        .next()
+        .with_context(|| format!("--devices: {url} serves no device"))?;
+    Ok(Selected {
+        device,
+        name: format!("{url} (remote)"),
+    })
+}
+
+#[cfg(not(feature = "remote"))]
+fn remote(url: &str) -> anyhow::Result<Selected> {
+    bail!(
+        "--devices: {url}: this facegan was built without remote devices; rebuild with \
+         `cargo build --release --features remote` (docs/training.md#several-devices)"
+    )
+}
+
+/// `facegan serve-device`: serves this machine's device to other machines' `--devices`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Port to listen on (all interfaces: for a trusted network only).
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// The device to serve.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
+    /// Stop after this many seconds (0 = serve until Ctrl-C); tests use it.
+    #[arg(long, default_value_t = 0)]
+    pub seconds: u64,
+}
+
+#[cfg(feature = "remote")]
+pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    use burn::server::{RemoteServer, WebSocketTransport};
+    let selected = select(args.backend)?;
+    log::info!(
+        "serving {} on ws://0.0.0.0:{} (Ctrl-C stops)",
+        selected.name,
+        args.port
+    );
+    if args.seconds > 0 {
+        let seconds = args.seconds;
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(seconds));
+            log::info!("served {seconds} s: stopping");
+            std::process::exit(0);
+        });
+    }
+    RemoteServer::new([selected.device])
+        .serve(WebSocketTransport::new(args.port))
+        .map_err(|error| anyhow::anyhow!("cannot serve on port {}: {error:?}", args.port))
+}
+
+#[cfg(not(feature = "remote"))]
+pub fn serve(_args: &ServeArgs) -> anyhow::Result<()> {
+    bail!(
+        "this facegan was built without remote devices; rebuild with `cargo build --release \
+         --features remote` (docs/training.md#several-devices)"
+    )
 }
 
 fn cpu() -> Selected {

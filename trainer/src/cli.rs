@@ -4,7 +4,9 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::{bench, directions, export, generate, measure, prepare, run, sketch, train, translate};
+use crate::{
+    backend, bench, directions, export, generate, measure, prepare, run, sketch, train, translate,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,6 +47,9 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Measure training throughput and generator latency on the CPU backend.
     Bench(bench::BenchArgs),
+    /// Serve this machine's device to `facegan train --devices ws://HOST:PORT` elsewhere (built
+    /// with `--features remote`).
+    ServeDevice(backend::ServeArgs),
     /// Write a run's report.html (plots of its losses, speed, diversity and FID, its sample
     /// grids, its config); several runs are overlaid in one report.
     Report(run::report::ReportArgs),
@@ -66,6 +71,7 @@ impl Command {
             Self::Export(args) => export::run(&args),
             Self::Bench(args) => bench::run(&args),
             Self::Report(args) => run::report::run(&args),
+            Self::ServeDevice(args) => backend::serve(&args),
         }
     }
 }

@@ -51,8 +51,9 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
     /// Train data-parallel on several devices, comma-separated: `cpu`, `wgpu` (the default
-    /// adapter), `wgpu:N` (the N-th discrete GPU), `cuda:N`; e.g. `wgpu:0,wgpu:1`. Each takes an
-    /// equal share of every batch (--batch-size is the whole batch, the learning rates stay
+    /// adapter), `wgpu:N` (the N-th discrete GPU), `cuda:N`, `ws://HOST:PORT` (a `facegan
+    /// serve-device` elsewhere; builds with `--features remote`); e.g. `wgpu:0,wgpu:1`. Each
+    /// takes an equal share of every batch (--batch-size is the whole batch, the learning rates stay
     /// right); the first logs, draws the samples and writes the checkpoints. Instead of
     /// --backend.
     #[arg(long, value_delimiter = ',', conflicts_with = "backend")]

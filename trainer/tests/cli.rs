@@ -387,6 +387,7 @@ fn docs_cli_md_is_the_help_of_every_command() {
         "export",
         "bench",
         "report",
+        "serve-device",
     ] {
         text.push_str(&format!(
             "\n## `facegan {command}`\n\n```text\n{}```\n",

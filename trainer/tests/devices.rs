@@ -236,11 +236,14 @@ fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
 }
 
 fn train_regression(run: &Path, replicas: usize, stop_at_once: bool) -> Outcome {
-    let devices = vec![Device::flex(); replicas];
+    train_regression_on(run, &vec![Device::flex(); replicas], stop_at_once)
+}
+
+fn train_regression_on(run: &Path, devices: &[Device], stop_at_once: bool) -> Outcome {
     run::train_on::<Regression>(
         &regression_config(),
         run,
-        &devices,
+        devices,
         &AtomicBool::new(stop_at_once),
     )
     .unwrap()
@@ -366,4 +369,52 @@ fn burn_all_reduce_refuses_cpu_devices() {
         message.contains("not supported"),
         "another refusal than expected: {message}"
     );
+}
+
+/// With `--features remote` (`scripts/test-remote.sh`): a replica on a device that a second
+/// process serves on 127.0.0.1 trains with a local one as one device would. The server stops by
+/// itself after two minutes.
+#[cfg(feature = "remote")]
+#[test]
+fn a_replica_on_a_served_device_trains_as_one_device_would() {
+    let _turn = take_turn();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = common::facegan()
+        .args([
+            "serve-device",
+            "--port",
+            &port.to_string(),
+            "--seconds",
+            "120",
+        ])
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the device server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let url = format!("ws://127.0.0.1:{port}");
+    let remote = facegan_trainer::backend::parse_device(&url).unwrap().device;
+    let dir = temp_dir();
+    train_regression(&dir.path().join("one"), 1, false);
+    let run = dir.path().join("remote");
+    assert_eq!(
+        train_regression_on(&run, &[Device::flex(), remote], false),
+        Outcome::Finished
+    );
+    let apart = largest_difference(
+        &saved_weights(&dir.path().join("one")),
+        &saved_weights(&run),
+    );
+    println!("local + remote replica against one device: weights within {apart:e}");
+    server.kill().unwrap();
+    assert!(apart < 1e-5, "weights {apart} apart");
 }

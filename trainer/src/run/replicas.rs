@@ -11,7 +11,8 @@
 //! device, and remote devices cannot all-reduce with local ones (docs/burn-distributed.md; the
 //! failing case is the test `burn_all_reduce_refuses_cpu_devices` in `tests/devices.rs`).
 //! What is exchanged here is only handles to the gradient tensors (threads of one process);
-//! the arithmetic and the transfers between devices are Burn's.
+//! the arithmetic and the transfers between devices are Burn's, so a device another machine
+//! serves (`--features remote`) takes part like a local one.
 //!
 //! Models need one thing for this: their optimiser steps go through [`optimizer_step`].
 //! BatchNorm is per replica (as in PyTorch's DDP without SyncBatchNorm): each replica
@@ -68,7 +69,6 @@ struct Member {
 struct Submission {
     grads: GradientsParams,
     ids: Vec<ParamId>,
-    device: Device,
 }
 
 /// The replicas of a run meeting at each optimiser step.
@@ -119,7 +119,7 @@ impl Group {
             .expect("a module with parameters has a device");
         let mut round = self.round.lock().unwrap_or_else(|e| e.into_inner());
         assert!(!round.broken, "another replica of this run failed");
-        round.submitted[index] = Some(Submission { grads, ids, device });
+        round.submitted[index] = Some(Submission { grads, ids });
         let generation = round.generation;
         if round.submitted.iter().all(Option::is_some) {
             round.gathered = round
@@ -138,17 +138,16 @@ impl Group {
             }
             assert!(!round.broken, "another replica of this run failed");
         }
-        // Everyone's gradients under this replica's ids (tensor handles: no copies).
+        // Everyone's gradients under this replica's ids (tensor handles: no copies), all to be
+        // summed on this replica's device: `step_multi` moves each parameter to the device its
+        // gradients are summed on, and this replica's parameters must stay on its own.
         let mut rekeyed = Rekey {
             gathered: &round.gathered,
-            mine: Vec::new(),
+            mine: (round.gathered.iter())
+                .map(|_| (GradientsParams::new(), device.clone()))
+                .collect(),
             position: 0,
         };
-        rekeyed.mine = round
-            .gathered
-            .iter()
-            .map(|submission| (GradientsParams::new(), submission.device.clone()))
-            .collect();
         module.visit(&mut rekeyed);
         MultiGradientsParams {
             grads: rekeyed.mine,
