@@ -56,6 +56,15 @@ pub enum Command {
 }
 
 impl Command {
+    /// Whether the command computes on the CPU alone (a training run whose devices are all the
+    /// CPU, `--backend auto` included when there is no GPU), so that nothing needs a GPU adapter.
+    pub fn computes_on_the_cpu_only(&self) -> bool {
+        match self {
+            Self::Train(args) => args.on_the_cpu_only(),
+            _ => false,
+        }
+    }
+
     /// Runs the command.
     pub fn run(self) -> anyhow::Result<()> {
         match self {

@@ -19,13 +19,30 @@ fn never_purge_freed_memory() {
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
 }
 
+/// Burn loads saved optimiser states onto its default device, which in this build is wgpu
+/// unless `BURN_DEVICE` says otherwise: resuming a run on the CPU would start a GPU adapter,
+/// and on a machine with none it panicked ("Unable to acquire wgpu device"). A command that
+/// computes on the CPU alone makes the CPU Burn's default (a `BURN_DEVICE` of the user's wins).
+#[allow(unsafe_code)]
+fn make_the_cpu_the_default_device() {
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        // SAFETY: called first thing in `main`, before this program starts a thread, so no other
+        // thread can be reading the environment.
+        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
+    }
+}
+
 fn main() {
+    let cli = Cli::parse();
+    if cli.command.computes_on_the_cpu_only() {
+        make_the_cpu_the_default_device();
+    }
     never_purge_freed_memory();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         .format_target(false)
         .format_timestamp(None)
         .init();
-    if let Err(error) = Cli::parse().command.run() {
+    if let Err(error) = cli.command.run() {
         eprintln!("error: {error:#}");
         std::process::exit(1);
     }

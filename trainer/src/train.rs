@@ -170,6 +170,20 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+impl TrainArgs {
+    /// Whether every device this run trains on is the CPU.
+    pub fn on_the_cpu_only(&self) -> bool {
+        if !self.devices.is_empty() {
+            return self.devices.iter().all(|device| device.trim() == "cpu");
+        }
+        match self.backend {
+            BackendChoice::Cpu => true,
+            BackendChoice::Auto => !backend::has_hardware_adapter(),
+            BackendChoice::Wgpu | BackendChoice::Cuda => false,
+        }
+    }
+}
+
 /// Trains (or resumes) a translation run with the model its mode names.
 pub fn translator(
     config: &TranslateConfig,

@@ -405,3 +405,46 @@ fn docs_cli_md_is_the_help_of_every_command() {
          -p facegan-trainer --test cli docs_cli"
     );
 }
+
+/// Burn loads a checkpoint's optimiser states onto its default device, wgpu in this build:
+/// resuming a CPU run panicked on a machine without any GPU adapter ("Unable to acquire wgpu
+/// device"). Here the resumed runs hide every Vulkan driver and EGL vendor from the loaders.
+#[test]
+fn a_cpu_run_resumes_where_no_gpu_adapter_exists() {
+    let (dir, data) = shapes_folder(32, 3);
+    let out = path(&dir, "run");
+    let (data, out) = (data.to_str().unwrap(), out.to_str().unwrap());
+    let tiny = [
+        "train",
+        "--data",
+        data,
+        "--out",
+        out,
+        "--image-size",
+        "32",
+        "--latent-size",
+        "8",
+        "--generator-width",
+        "4",
+        "--discriminator-width",
+        "4",
+        "--batch-size",
+        "16",
+    ];
+    let first = run(&[&tiny[..], &["--backend", "cpu", "--epochs", "1"]].concat());
+    assert!(first.status.success(), "{}", stderr(&first));
+    for (backend, epochs) in [("cpu", "2"), ("auto", "3")] {
+        let resumed = facegan()
+            .args(tiny)
+            .args(["--backend", backend, "--epochs", epochs])
+            .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+            .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+            .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/egl.json")
+            .env_remove("BURN_DEVICE")
+            .output()
+            .unwrap();
+        let text = stderr(&resumed);
+        assert!(resumed.status.success(), "--backend {backend}: {text}");
+        assert!(text.contains("resuming"), "{text}");
+    }
+}
