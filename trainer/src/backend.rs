@@ -179,11 +179,6 @@ fn cuda_number(_index: usize) -> anyhow::Result<Selected> {
     )
 }
 
-/// Whether wgpu finds a GPU that is not a software one (what `--backend auto` trains on).
-pub fn has_hardware_adapter() -> bool {
-    first_adapter(true).is_some()
-}
-
 /// The name of the adapter wgpu would pick, if any; `hardware_only` skips CPU adapters such as
 /// lavapipe or SwiftShader, which are far slower than the flex backend for training.
 fn first_adapter(hardware_only: bool) -> Option<String> {

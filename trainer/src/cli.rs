@@ -56,11 +56,11 @@ pub enum Command {
 }
 
 impl Command {
-    /// Whether the command computes on the CPU alone (a training run whose devices are all the
-    /// CPU, `--backend auto` included when there is no GPU), so that nothing needs a GPU adapter.
-    pub fn computes_on_the_cpu_only(&self) -> bool {
+    /// Whether the command trains without naming a GPU, so that loading its checkpoint must not
+    /// need a GPU adapter.
+    pub fn trains_without_naming_a_gpu(&self) -> bool {
         match self {
-            Self::Train(args) => args.on_the_cpu_only(),
+            Self::Train(args) => !args.names_a_gpu(),
             _ => false,
         }
     }

@@ -21,8 +21,10 @@ fn never_purge_freed_memory() {
 
 /// Burn loads saved optimiser states onto its default device, which in this build is wgpu
 /// unless `BURN_DEVICE` says otherwise: resuming a run on the CPU would start a GPU adapter,
-/// and on a machine with none it panicked ("Unable to acquire wgpu device"). A command that
-/// computes on the CPU alone makes the CPU Burn's default (a `BURN_DEVICE` of the user's wins).
+/// and on a machine with none it panicked ("Unable to acquire wgpu device"). A training command
+/// that names no GPU makes the CPU Burn's default (a `BURN_DEVICE` of the user's wins). Decided
+/// from the flags alone, before any adapter is looked for: where `auto` then finds a GPU, Burn
+/// moves each loaded state to its parameter's device at the first step, as it always does.
 #[allow(unsafe_code)]
 fn make_the_cpu_the_default_device() {
     if std::env::var_os("BURN_DEVICE").is_none() {
@@ -34,7 +36,7 @@ fn make_the_cpu_the_default_device() {
 
 fn main() {
     let cli = Cli::parse();
-    if cli.command.computes_on_the_cpu_only() {
+    if cli.command.trains_without_naming_a_gpu() {
         make_the_cpu_the_default_device();
     }
     never_purge_freed_memory();

@@ -171,16 +171,13 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
 }
 
 impl TrainArgs {
-    /// Whether every device this run trains on is the CPU.
-    pub fn on_the_cpu_only(&self) -> bool {
+    /// Whether the run names a GPU (`--backend wgpu|cuda`, or a device other than `cpu`);
+    /// `auto` does not, whatever it finds.
+    pub fn names_a_gpu(&self) -> bool {
         if !self.devices.is_empty() {
-            return self.devices.iter().all(|device| device.trim() == "cpu");
+            return self.devices.iter().any(|device| device.trim() != "cpu");
         }
-        match self.backend {
-            BackendChoice::Cpu => true,
-            BackendChoice::Auto => !backend::has_hardware_adapter(),
-            BackendChoice::Wgpu | BackendChoice::Cuda => false,
-        }
+        matches!(self.backend, BackendChoice::Wgpu | BackendChoice::Cuda)
     }
 }
 
