@@ -25,9 +25,8 @@ fn assert_fails_with(output: &Output, needles: &[&str]) {
     }
 }
 
-const TINY: &[&str] = &[
-    "--backend",
-    "cpu",
+/// A DCGAN small enough to train in a moment.
+const TINY_NETWORKS: &[&str] = &[
     "--image-size",
     "32",
     "--latent-size",
@@ -36,13 +35,13 @@ const TINY: &[&str] = &[
     "4",
     "--discriminator-width",
     "4",
-    "--epochs",
-    "1",
 ];
 
+/// `facegan train` of the tiny DCGAN on `data` into `out`, for one epoch on the CPU.
 fn train_args<'a>(data: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec!["train", "--data", data, "--out", out];
-    args.extend_from_slice(TINY);
+    args.extend_from_slice(TINY_NETWORKS);
+    args.extend_from_slice(&["--backend", "cpu", "--epochs", "1"]);
     args.extend_from_slice(extra);
     args
 }
@@ -414,28 +413,12 @@ fn a_cpu_run_resumes_where_no_gpu_adapter_exists() {
     let (dir, data) = shapes_folder(32, 3);
     let out = path(&dir, "run");
     let (data, out) = (data.to_str().unwrap(), out.to_str().unwrap());
-    let tiny = [
-        "train",
-        "--data",
-        data,
-        "--out",
-        out,
-        "--image-size",
-        "32",
-        "--latent-size",
-        "8",
-        "--generator-width",
-        "4",
-        "--discriminator-width",
-        "4",
-        "--batch-size",
-        "16",
-    ];
-    let first = run(&[&tiny[..], &["--backend", "cpu", "--epochs", "1"]].concat());
+    let first = run(&train_args(data, out, &["--batch-size", "16"]));
     assert!(first.status.success(), "{}", stderr(&first));
     for (backend, epochs) in [("cpu", "2"), ("auto", "3")] {
         let resumed = facegan()
-            .args(tiny)
+            .args(["train", "--data", data, "--out", out, "--batch-size", "16"])
+            .args(TINY_NETWORKS)
             .args(["--backend", backend, "--epochs", epochs])
             .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
             .env("VK_DRIVER_FILES", "/nonexistent/icd.json")

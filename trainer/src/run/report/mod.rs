@@ -259,14 +259,10 @@ fn summary(run: &RunRecord) -> RunSummary {
             _ => format!("{epoch}{asked}"),
         }
     });
-    let mut speeds: Vec<f64> = series::panel_series(
-        run,
-        &Panel::steps("speed", &[IMAGES_PER_SECOND]),
-        XAxis::Step,
-    )
-    .into_iter()
-    .flat_map(|series| series.y)
-    .collect();
+    let mut speeds: Vec<f64> = series::images_per_second(run)
+        .into_iter()
+        .map(|(_, speed)| speed)
+        .collect();
     speeds.sort_by(f64::total_cmp);
     let last_step = last.map(|row| row.0);
     RunSummary {

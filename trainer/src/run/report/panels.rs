@@ -62,6 +62,16 @@ impl Panel {
         }
     }
 
+    /// Images per second of training, derived from `log.csv`.
+    pub fn speed() -> Self {
+        Self::steps("Images per second", &[IMAGES_PER_SECOND])
+    }
+
+    /// FID over time, from `fid.csv`.
+    pub fn fid() -> Self {
+        Self::epochs("FID (scripts/fid-over-time.sh)", FID_FILE, &["fid"])
+    }
+
     /// The same with a guide line at `value`.
     pub fn guide(mut self, value: f64, label: &str) -> Self {
         self.guides.push(Guide {
@@ -100,12 +110,8 @@ impl Plots {
         if !learning_rates.is_empty() {
             panels.push(Panel::steps("Learning rates", learning_rates));
         }
-        panels.push(Panel::steps("Images per second", &[IMAGES_PER_SECOND]));
-        panels.push(Panel::epochs(
-            "FID (scripts/fid-over-time.sh)",
-            FID_FILE,
-            &["fid"],
-        ));
+        panels.push(Panel::speed());
+        panels.push(Panel::fid());
         Self {
             kind: kind.to_owned(),
             batch_size,

@@ -5,26 +5,20 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::panels::{IMAGES_PER_SECOND, Panel, Plots};
+use super::panels::{FID_FILE, Panel, Plots};
 use crate::run::LOG_FILE;
 use crate::run::samples::SAMPLES_DIR;
 
 const CONFIG_FILE: &str = "config.json";
 /// The driver's columns of `log.csv`; the model's follow.
 const POSITION_COLUMNS: [&str; 5] = ["step", "epoch", "batch", "batches", "elapsed_s"];
-/// Files of a row an epoch that runs from before `plots.json` may hold.
-const OLD_EPOCH_FILES: [(&str, &str, &str); 2] = [
-    (
-        "Diversity of the samples (of real)",
-        "diversity.csv",
-        "ratio",
-    ),
-    (
-        "FID (scripts/fid-over-time.sh)",
-        super::panels::FID_FILE,
-        "fid",
-    ),
-];
+/// The face GANs' per-epoch diversity file, as runs from before `plots.json` have it (its
+/// panel is `face_gan::diversity_panel`, which this module cannot name without a cycle).
+const OLD_DIVERSITY: (&str, &str, &str) = (
+    "Diversity of the samples (of real)",
+    "diversity.csv",
+    "ratio",
+);
 
 /// A CSV file of numbers, one row per key (step or epoch), in key order.
 #[derive(Debug, Clone, Default)]
@@ -266,11 +260,13 @@ fn plots_of_an_older_run(dir: &Path, log: &Table, config: Option<&serde_json::Va
         .filter(|column| !POSITION_COLUMNS.contains(&column.as_str()))
         .map(|column| Panel::steps(column, &[column]))
         .collect();
-    panels.push(Panel::steps("Images per second", &[IMAGES_PER_SECOND]));
-    for (title, file, column) in OLD_EPOCH_FILES {
-        if dir.join(file).exists() {
-            panels.push(Panel::epochs(title, file, &[column]));
-        }
+    panels.push(Panel::speed());
+    let (title, file, column) = OLD_DIVERSITY;
+    if dir.join(file).exists() {
+        panels.push(Panel::epochs(title, file, &[column]));
+    }
+    if dir.join(FID_FILE).exists() {
+        panels.push(Panel::fid());
     }
     let batch_size = config
         .and_then(|config| config.get("batch_size")?.as_u64())

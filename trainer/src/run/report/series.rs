@@ -105,7 +105,7 @@ fn step_values(run: &RunRecord, column: &str) -> Vec<(u64, f64)> {
 
 /// Images per second of each step whose previous step is logged too (the first step of a run
 /// counts from the start), from the steps' training clocks.
-fn images_per_second(run: &RunRecord) -> Vec<(u64, f64)> {
+pub fn images_per_second(run: &RunRecord) -> Vec<(u64, f64)> {
     let batch = run.plots.batch_size as f64;
     if batch == 0.0 {
         return Vec::new();
