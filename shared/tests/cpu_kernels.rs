@@ -162,34 +162,42 @@ fn leaky_relu_matches_burn_in_value_and_gradient() {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let device = Device::flex().autodiff();
-    // Values on both sides of zero, and zero itself (where both take the positive branch).
-    let mut values: Vec<f32> = (0..3 * 5 * 7 * 11)
-        .map(|i| (i as f32 * 0.37).sin())
-        .collect();
-    values[4] = 0.0;
-    let data = TensorData::new(values, [3, 5, 7, 11]);
-    let weights: Vec<f32> = (0..3 * 5 * 7 * 11)
-        .map(|i| (i as f32 * 0.11).cos())
-        .collect();
-    let weights = Tensor::<4>::from_data(TensorData::new(weights, [3, 5, 7, 11]), &device);
-    let run = |fast: bool| {
-        use_fast_kernels(fast);
-        let x = Tensor::<4>::from_data(data.clone(), &device).require_grad();
-        let y = facegan_model::kernels::leaky_relu(x.clone(), 0.2);
-        let grads = (y.clone() * weights.clone()).sum().backward();
-        let grad = x.grad(&grads).expect("tracked").without_autodiff();
-        use_fast_kernels(true);
-        (y.without_autodiff(), grad)
-    };
-    let (y, grad) = run(true);
-    let (y_ref, grad_ref) = run(false);
-    assert_eq!(y.to_data(), y_ref.to_data(), "output");
-    assert_eq!(grad.to_data(), grad_ref.to_data(), "gradient");
+    // A small tensor, and one that the cores split into several tasks.
+    for shape in [[3, 5, 7, 11], [2, 8, 64, 80]] {
+        let count: usize = shape.iter().product();
+        // Values on both sides of zero, and zero itself (where both take the positive branch).
+        let mut values: Vec<f32> = (0..count).map(|i| (i as f32 * 0.37).sin()).collect();
+        values[4] = 0.0;
+        let data = TensorData::new(values, shape);
+        let weights: Vec<f32> = (0..count).map(|i| (i as f32 * 0.11).cos()).collect();
+        let weights = Tensor::<4>::from_data(TensorData::new(weights, shape), &device);
+        let run = |fast: bool| {
+            use_fast_kernels(fast);
+            let x = Tensor::<4>::from_data(data.clone(), &device).require_grad();
+            // `side` shares the output's gradient buffer, which the backward step must
+            // therefore not overwrite.
+            let side = Tensor::<4>::zeros(shape, &device).require_grad();
+            let y = facegan_model::kernels::leaky_relu(x.clone(), 0.2);
+            let grads = ((y.clone() + side.clone()) * weights.clone())
+                .sum()
+                .backward();
+            let grad = x.grad(&grads).expect("tracked").without_autodiff();
+            let side_grad = side.grad(&grads).expect("tracked").without_autodiff();
+            use_fast_kernels(true);
+            (y.without_autodiff(), grad, side_grad)
+        };
+        let (y, grad, side_grad) = run(true);
+        let (y_ref, grad_ref, side_grad_ref) = run(false);
+        assert_eq!(y.to_data(), y_ref.to_data(), "output {shape:?}");
+        assert_eq!(grad.to_data(), grad_ref.to_data(), "gradient {shape:?}");
+        assert_eq!(side_grad.to_data(), side_grad_ref.to_data(), "{shape:?}");
+    }
 }
 
-/// Output, gradients (input, gamma, beta) and updated running statistics of a training-mode
-/// BatchNorm, with facegan's kernels or Burn's.
-fn batch_norm_run(fast: bool, x: &TensorData, mix: &TensorData) -> [TensorData; 6] {
+/// The gradient of a tensor added to the output, the output, gradients (input, gamma, beta)
+/// and updated running statistics of a training-mode BatchNorm, with facegan's kernels or
+/// Burn's.
+fn batch_norm_run(fast: bool, x: &TensorData, mix: &TensorData) -> [TensorData; 7] {
     use_fast_kernels(fast);
     let device = Device::flex().autodiff();
     let channels = x.shape()[1];
@@ -208,9 +216,12 @@ fn batch_norm_run(fast: bool, x: &TensorData, mix: &TensorData) -> [TensorData; 
     let input = Tensor::<4>::from_data(x.clone(), &device).require_grad();
     let y = facegan_model::kernels::batch_norm(&norm, input.clone());
     let mix = Tensor::<4>::from_data(mix.clone(), &device);
-    let grads = (y.clone() * mix).sum().backward();
+    // `side` shares the output's gradient buffer, which the backward step must not overwrite.
+    let side = Tensor::<4>::zeros(y.dims(), &device).require_grad();
+    let grads = ((y.clone() + side.clone()) * mix).sum().backward();
     let grad_of = |t: Tensor<1>| t.grad(&grads).expect("tracked").into_data();
     let out = [
+        side.grad(&grads).expect("tracked").into_data(),
         y.without_autodiff().into_data(),
         input.grad(&grads).expect("tracked").into_data(),
         grad_of(norm.gamma.val()),
@@ -241,6 +252,7 @@ fn batch_norm_matches_burn_in_value_gradients_and_running_statistics() {
         let ours = batch_norm_run(true, &x, &mix);
         let reference = batch_norm_run(false, &x, &mix);
         let names = [
+            "side grad",
             "output",
             "input grad",
             "gamma grad",
@@ -316,15 +328,17 @@ fn resolution_changes_match_burn_in_value_and_gradient() {
     let _turn = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let values: Vec<f32> = (0..3 * 5 * 6 * 8)
-        .map(|i| (i as f32 * 0.37).cos())
-        .collect();
-    let x = TensorData::new(values, [3, 5, 6, 8]);
-    for double in [false, true] {
-        let (y, grad) = resample_run(true, &x, double);
-        let (y_ref, grad_ref) = resample_run(false, &x, double);
-        y.assert_approx_eq::<f32>(&y_ref, burn::tensor::Tolerance::absolute(1e-6));
-        grad.assert_approx_eq::<f32>(&grad_ref, burn::tensor::Tolerance::absolute(1e-6));
+    // A small tensor, and one whose planes the cores split into several tasks.
+    for shape in [[3, 5, 6, 8], [2, 40, 32, 32]] {
+        let count: usize = shape.iter().product();
+        let values: Vec<f32> = (0..count).map(|i| (i as f32 * 0.37).cos()).collect();
+        let x = TensorData::new(values, shape);
+        for double in [false, true] {
+            let (y, grad) = resample_run(true, &x, double);
+            let (y_ref, grad_ref) = resample_run(false, &x, double);
+            y.assert_approx_eq::<f32>(&y_ref, burn::tensor::Tolerance::absolute(1e-6));
+            grad.assert_approx_eq::<f32>(&grad_ref, burn::tensor::Tolerance::absolute(1e-6));
+        }
     }
     // By hand: doubling copies each value into a 2x2 block, halving averages it back.
     let x = TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [1, 1, 2, 2]);

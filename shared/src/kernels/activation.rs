@@ -1,20 +1,21 @@
-//! LeakyReLU's gradient on slices, for the flex backward step in `flex.rs`.
+//! LeakyReLU (ReLU at slope 0) both ways, for the flex ops in `flex.rs`: one parallel pass
+//! each, where flex runs the forward on one thread and Burn's autodiff composes the backward
+//! from three tensor ops.
 
-use rayon::prelude::*;
+/// LeakyReLU of one value: `x` where `x >= 0` (flex's condition), `slope * x` elsewhere.
+#[inline]
+pub fn leaky_relu(x: f32, slope: f32) -> f32 {
+    x * factor(x, slope)
+}
 
-/// Values per parallel task: large enough that the task overhead is noise.
-const TASK: usize = 1 << 16;
+/// LeakyReLU's gradient at input `x` for output gradient `grad`.
+#[inline]
+pub fn leaky_relu_grad(grad: f32, x: f32, slope: f32) -> f32 {
+    grad * factor(x, slope)
+}
 
-/// `grad` where `x >= 0`, `slope * grad` elsewhere (the condition of flex's forward).
-pub fn leaky_relu_grad(x: &[f32], grad: &[f32], slope: f32) -> Vec<f32> {
-    assert_eq!(x.len(), grad.len());
-    let mut out = vec![0.0; x.len()];
-    out.par_chunks_mut(TASK)
-        .zip(x.par_chunks(TASK).zip(grad.par_chunks(TASK)))
-        .for_each(|(out, (x, grad))| {
-            for ((o, &x), &g) in out.iter_mut().zip(x).zip(grad) {
-                *o = if x >= 0.0 { g } else { slope * g };
-            }
-        });
-    out
+/// The slope of LeakyReLU at `x`; a select, not a branch, so the loops vectorise.
+#[inline]
+fn factor(x: f32, slope: f32) -> f32 {
+    if x >= 0.0 { 1.0 } else { slope }
 }

@@ -5,6 +5,8 @@
 
 use rayon::prelude::*;
 
+use super::buffer::zeros;
+
 /// How an NCHW tensor is laid out: `batch` images of `channels` planes of `plane` values.
 #[derive(Debug, Clone, Copy)]
 pub struct Planes {
@@ -71,7 +73,7 @@ pub fn normalize(
     epsilon: f32,
 ) -> Vec<f32> {
     let (means, variances) = stats.split_at(layout.channels);
-    let mut out = vec![0.0; x.len()];
+    let mut out = zeros(x.len());
     out.par_chunks_mut(layout.plane)
         .zip(x.par_chunks(layout.plane))
         .enumerate()
@@ -88,15 +90,17 @@ pub fn normalize(
 }
 
 /// Gradients of [`normalize`] with batch statistics (the statistics depend on `x` too) with
-/// respect to `x`, `gamma` and `beta`, given the output's gradient.
+/// respect to `x`, `gamma` and `beta`, given the output's gradient `grad`, which is overwritten
+/// by `x`'s gradient (it is read only at the same index, after the sums): returns `gamma`'s and
+/// `beta`'s.
 pub fn normalize_grad(
     x: &[f32],
-    grad: &[f32],
+    grad: &mut [f32],
     layout: Planes,
     gamma: &[f32],
     stats: &[f32],
     epsilon: f32,
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+) -> (Vec<f32>, Vec<f32>) {
     let (means, variances) = stats.split_at(layout.channels);
     let inv_std: Vec<f32> = variances
         .iter()
@@ -109,7 +113,7 @@ pub fn normalize_grad(
         .with_min_len(layout.min_planes(layout.batch * layout.plane))
         .map(|c| {
             let (mut sum, mut dot) = (0.0f64, 0.0f64);
-            for (x, g) in layout.of(x, c).zip(layout.of(grad, c)) {
+            for (x, g) in layout.of(x, c).zip(layout.of(&*grad, c)) {
                 for (&v, &g) in x.iter().zip(g) {
                     sum += g as f64;
                     dot += g as f64 * (v - means[c]) as f64;
@@ -119,23 +123,19 @@ pub fn normalize_grad(
         })
         .unzip();
     let count = layout.count() as f32;
-    let mut x_grad = vec![0.0; x.len()];
-    x_grad
-        .par_chunks_mut(layout.plane)
-        .zip(
-            x.par_chunks(layout.plane)
-                .zip(grad.par_chunks(layout.plane)),
-        )
+    grad.par_chunks_mut(layout.plane)
+        .zip(x.par_chunks(layout.plane))
         .enumerate()
-        .for_each(|(index, (out, (x, g)))| {
+        .with_min_len(layout.min_planes(layout.plane))
+        .for_each(|(index, (g, x))| {
             let c = index % layout.channels;
             // dx = gamma / std * (g - mean(g) - xhat * mean(g * xhat))
             let scale = gamma[c] * inv_std[c];
             let mean_grad = beta_grad[c] / count;
             let projection = gamma_grad[c] / count * inv_std[c];
-            for ((o, &v), &g) in out.iter_mut().zip(x).zip(g) {
-                *o = scale * (g - mean_grad - (v - means[c]) * projection);
+            for (g, &v) in g.iter_mut().zip(x) {
+                *g = scale * (*g - mean_grad - (v - means[c]) * projection);
             }
         });
-    (x_grad, gamma_grad, beta_grad)
+    (gamma_grad, beta_grad)
 }

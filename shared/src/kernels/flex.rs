@@ -11,13 +11,14 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
-use burn::backend::ops::{ActivationOps, ConvOptions, ConvTransposeOptions, ModuleOps};
+use burn::backend::ops::{ConvOptions, ConvTransposeOptions, ModuleOps};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::tensor::{Shape, TensorData};
 
-use super::activation::leaky_relu_grad;
+use super::activation::{leaky_relu, leaky_relu_grad};
 use super::batch_norm;
+use super::buffer;
 use super::patches::Patches;
 use super::products::{patch_product, scatter_product, weight_product};
 use super::resample::{double, halve};
@@ -127,7 +128,7 @@ impl FastKernels for Flex {
     }
 
     fn fast_leaky_relu(x: FlexTensor, slope: f32) -> FlexTensor {
-        Flex::leaky_relu(x, slope.into())
+        map(x, |v| leaky_relu(v, slope))
     }
 
     fn fast_resample(x: FlexTensor, change: Resample) -> FlexTensor {
@@ -192,11 +193,11 @@ impl<C: CheckpointStrategy> FastKernels for Autodiff<Flex, C> {
         {
             OpsKind::Tracked(prep) => {
                 let x = x.into_primitive();
-                let output = Flex::leaky_relu(x.clone(), slope.into());
+                let output = Flex::fast_leaky_relu(x.clone(), slope);
                 prep.finish((x, slope), output)
             }
             OpsKind::UnTracked(prep) => {
-                prep.finish(Flex::leaky_relu(x.into_primitive(), slope.into()))
+                prep.finish(Flex::fast_leaky_relu(x.into_primitive(), slope))
             }
         }
     }
@@ -313,9 +314,8 @@ impl Backward<Flex, 1> for LeakyReluBackward {
         };
         let grad = grads.consume::<Flex>(&ops.node);
         let (x, slope) = ops.state;
-        let shape = x.layout().shape().clone();
-        let values = leaky_relu_grad(&values(&x), &values(&grad), slope);
-        grads.register::<Flex>(node.id, tensor(values, shape));
+        let grad = zip_map(grad, &values(&x), |g, x| leaky_relu_grad(g, x, slope));
+        grads.register::<Flex>(node.id, grad);
     }
 }
 
@@ -354,20 +354,33 @@ impl Backward<Flex, 3> for BatchNormBackward {
         _checkpointer: &mut Checkpointer,
     ) {
         let [x_node, gamma_node, beta_node] = ops.parents;
-        let grad = grads.consume::<Flex>(&ops.node);
+        let mut grad = grads.consume::<Flex>(&ops.node);
         let (x, gamma, stats, epsilon) = ops.state;
         let layout = planes(&x);
-        let (x_grad, gamma_grad, beta_grad) = batch_norm::normalize_grad(
+        let mut owned = Vec::new();
+        // x's gradient overwrites the output's, in place when the buffer is the step's alone.
+        let x_grad = match writable(&mut grad) {
+            Some(values) => values,
+            None => {
+                owned = values(&grad).into_owned();
+                &mut owned
+            }
+        };
+        let (gamma_grad, beta_grad) = batch_norm::normalize_grad(
             &values(&x),
-            &values(&grad),
+            x_grad,
             layout,
             &values(&gamma),
             &values(&stats),
             epsilon,
         );
-        let shape = x.layout().shape().clone();
         if let Some(node) = x_node {
-            grads.register::<Flex>(node.id, tensor(x_grad, shape));
+            let x_grad = if owned.is_empty() {
+                grad
+            } else {
+                tensor(owned, x.layout().shape().clone())
+            };
+            grads.register::<Flex>(node.id, x_grad);
         }
         if let Some(node) = gamma_node {
             grads.register::<Flex>(node.id, tensor(gamma_grad, [layout.channels]));
@@ -428,6 +441,36 @@ fn values(tensor: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
                 .to_vec(),
         ),
     }
+}
+
+/// The values of `x` to overwrite in place: when `x` is the only owner of a buffer holding
+/// exactly its values in order (a gradient handed to its backward step usually is).
+fn writable(x: &mut FlexTensor) -> Option<&mut [f32]> {
+    let len = x.layout().num_elements();
+    let whole = x.layout().contiguous_offsets() == Some((0, len));
+    let values = x.try_storage_mut::<f32>().filter(|_| whole)?;
+    (values.len() == len).then_some(values)
+}
+
+/// `f(v)` of every value `v` of `x`, in parallel; in place when `x` is [`writable`].
+fn map(mut x: FlexTensor, f: impl Fn(f32) -> f32 + Sync) -> FlexTensor {
+    if let Some(values) = writable(&mut x) {
+        buffer::apply(values, f);
+        return x;
+    }
+    let shape = x.layout().shape().clone();
+    tensor(buffer::map(&values(&x), f), shape)
+}
+
+/// `f(v, o)` of every value `v` of `x` and `o` of `other` (as long, in row-major order), in
+/// parallel; in place when `x` is [`writable`].
+fn zip_map(mut x: FlexTensor, other: &[f32], f: impl Fn(f32, f32) -> f32 + Sync) -> FlexTensor {
+    if let Some(values) = writable(&mut x) {
+        buffer::zip_apply(values, other, f);
+        return x;
+    }
+    let shape = x.layout().shape().clone();
+    tensor(buffer::zip_map(&values(&x), other, f), shape)
 }
 
 fn tensor(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {

@@ -10,6 +10,8 @@ mod activation;
 #[cfg(feature = "cpu-kernels")]
 mod batch_norm;
 #[cfg(feature = "cpu-kernels")]
+mod buffer;
+#[cfg(feature = "cpu-kernels")]
 mod flex;
 #[cfg(feature = "cpu-kernels")]
 mod gemm;

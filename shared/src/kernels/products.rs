@@ -14,6 +14,7 @@ use std::cell::RefCell;
 
 use rayon::prelude::*;
 
+use super::buffer::zeros;
 use super::gemm::{Matrix, multiply};
 use super::patches::{Patches, col2im_add, im2col_into};
 
@@ -108,7 +109,7 @@ pub fn patch_product(images: &[f32], p: &Patches, weight: &[f32], out_channels: 
     let image_len = p.channels * p.height * p.width;
     let chunk = chunk_images(p.batch, positions);
     let weight = Matrix::row_major(weight, out_channels, p.rows());
-    let mut output = vec![0.0; p.batch * out_channels * positions];
+    let mut output = zeros(p.batch * out_channels * positions);
     if output.is_empty() {
         return output;
     }
@@ -144,7 +145,7 @@ pub fn scatter_product(maps: &[f32], map_channels: usize, weight: &[f32], p: &Pa
     let map_len = map_channels * positions;
     let chunk = chunk_images(p.batch, positions);
     let weight = Matrix::row_major(weight, map_channels, p.rows()).transposed();
-    let mut output = vec![0.0; p.batch * image_len];
+    let mut output = zeros(p.batch * image_len);
     if output.is_empty() || map_len == 0 {
         return output;
     }

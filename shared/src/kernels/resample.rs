@@ -1,14 +1,28 @@
 //! The residual networks' resolution changes as single passes over the planes: Burn's flex
 //! runs 2x2 average pooling's backward through a general 3-D pooling loop, and the broadcast
 //! of a nearest-neighbour doubling through strided copies (together a sixth of a ResNet
-//! training step). Each is the other's adjoint, so two loops serve all four directions.
+//! training step). Each is the other's adjoint, so two loops serve all four directions. Planes
+//! go to the cores in groups.
+
+use rayon::prelude::*;
+
+use super::buffer::{TASK, zeros};
 
 /// Each plane's 2x2 blocks summed, times `scale`: `[planes, h, w]` -> `[planes, h/2, w/2]`
 /// (`scale` 0.25 is average pooling; 1 is the gradient of doubling).
 pub fn halve(x: &[f32], h: usize, w: usize, scale: f32) -> Vec<f32> {
     let (oh, ow) = (h / 2, w / 2);
     let planes = x.len() / (h * w);
-    let mut out = vec![0.0; planes * oh * ow];
+    let mut out = zeros(planes * oh * ow);
+    let planes_per_task = (TASK / (h * w).max(1)).max(1);
+    out.par_chunks_mut(planes_per_task * oh * ow)
+        .zip(x.par_chunks(planes_per_task * h * w))
+        .for_each(|(out, x)| halve_planes(x, h, w, scale, out));
+    out
+}
+
+fn halve_planes(x: &[f32], h: usize, w: usize, scale: f32, out: &mut [f32]) {
+    let (oh, ow) = (h / 2, w / 2);
     for (plane, target) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
         for (row, out_row) in target.chunks_exact_mut(ow).enumerate() {
             let top = &plane[2 * row * w..2 * row * w + w];
@@ -19,7 +33,6 @@ pub fn halve(x: &[f32], h: usize, w: usize, scale: f32) -> Vec<f32> {
             }
         }
     }
-    out
 }
 
 /// Each value copied into a 2x2 block, times `scale`: `[planes, h, w]` -> `[planes, 2h, 2w]`
@@ -27,7 +40,16 @@ pub fn halve(x: &[f32], h: usize, w: usize, scale: f32) -> Vec<f32> {
 pub fn double(x: &[f32], h: usize, w: usize, scale: f32) -> Vec<f32> {
     let (oh, ow) = (2 * h, 2 * w);
     let planes = x.len() / (h * w);
-    let mut out = vec![0.0; planes * oh * ow];
+    let mut out = zeros(planes * oh * ow);
+    let planes_per_task = (TASK / (h * w).max(1)).max(1);
+    out.par_chunks_mut(planes_per_task * oh * ow)
+        .zip(x.par_chunks(planes_per_task * h * w))
+        .for_each(|(out, x)| double_planes(x, h, w, scale, out));
+    out
+}
+
+fn double_planes(x: &[f32], h: usize, w: usize, scale: f32, out: &mut [f32]) {
+    let (oh, ow) = (2 * h, 2 * w);
     for (plane, target) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
         for (row, values) in plane.chunks_exact(w).enumerate() {
             let (top, bottom) = target[2 * row * ow..(2 * row + 2) * ow].split_at_mut(ow);
@@ -40,7 +62,6 @@ pub fn double(x: &[f32], h: usize, w: usize, scale: f32) -> Vec<f32> {
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
