@@ -21,9 +21,15 @@ pub enum FaceGenerator {
 impl FaceGenerator {
     /// `[n, latent, 1, 1]` -> `[n, 3, size, size]` in [-1, 1]
     pub fn forward(&self, z: Tensor<4>) -> Tensor<4> {
-        match self {
+        let forward = |z| match self {
             Self::Dcgan(generator) => generator.forward(z),
             Self::Resnet(generator) => generator.forward(z),
+        };
+        if z.device().is_autodiff() {
+            forward(z)
+        } else {
+            // Inference: on the CPU kernels' own threads (no-op elsewhere).
+            crate::kernels::on_kernel_threads(|| forward(z))
         }
     }
 

@@ -1,8 +1,9 @@
 //! facegan's flex convolutions against Burn's own: outputs and the gradients of input and
 //! weight agree for every stride, padding and kernel the networks use (and a few they do not),
-//! at odd batch sizes and channel counts, with the input tracked or not. The shapes cover both
-//! of facegan's paths: whole-batch products (grids under 64 positions) and flex's per-image
-//! ones (the 8x8 grids, and any batch of one), with facegan's weight gradient in both.
+//! at odd batch sizes and channel counts, with the input tracked or not. The shapes cover
+//! facegan's paths: chunks of several images (small grids), one image a chunk (large grids),
+//! the stride-1 whole-plane copy of 3x3 convolutions, and a batch of one (the cores sharing one
+//! image's patch matrix; flex's own forward for a transposed convolution).
 #![cfg(feature = "cpu-kernels")]
 
 use burn::module::Param;
@@ -87,7 +88,7 @@ fn random(shape: [usize; 4], seed: u64) -> Tensor<4> {
 /// (batch, c_in, c_out, side, kernel, stride, padding)
 type Convolution = (usize, usize, usize, usize, usize, usize, usize);
 
-const CONVOLUTIONS: [Convolution; 9] = [
+const CONVOLUTIONS: [Convolution; 11] = [
     (3, 3, 8, 16, 4, 2, 1),   // the discriminator's first stage, odd batch
     (2, 5, 7, 8, 4, 2, 1),    // odd channels
     (2, 4, 6, 9, 5, 2, 2),    // kernel 5, odd side
@@ -96,7 +97,9 @@ const CONVOLUTIONS: [Convolution; 9] = [
     (64, 16, 32, 8, 4, 2, 1), // a training batch
     (37, 6, 10, 8, 4, 2, 1),  // 4x4 grids: chunks of 16 images, the last one short
     (5, 4, 6, 34, 4, 2, 1),   // a 17x17 grid: one image a chunk
-    (1, 5, 3, 8, 4, 2, 1),    // one image: flex's forward, facegan's gradients
+    (1, 5, 3, 8, 4, 2, 1),    // one image, too few output channels to split
+    (1, 16, 20, 16, 3, 1, 1), // one image, output channels split over the cores
+    (3, 4, 6, 12, 3, 1, 1),   // 3x3 stride 1 over several images: whole-plane copies
 ];
 
 #[test]
@@ -191,6 +194,40 @@ fn leaky_relu_matches_burn_in_value_and_gradient() {
         assert_eq!(y.to_data(), y_ref.to_data(), "output {shape:?}");
         assert_eq!(grad.to_data(), grad_ref.to_data(), "gradient {shape:?}");
         assert_eq!(side_grad.to_data(), side_grad_ref.to_data(), "{shape:?}");
+    }
+}
+
+#[test]
+fn tanh_matches_burn_in_value_and_gradient() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let device = Device::flex().autodiff();
+    for shape in [[3, 5, 7, 11], [2, 3, 128, 128]] {
+        let count: usize = shape.iter().product();
+        let values: Vec<f32> = (0..count).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
+        let data = TensorData::new(values, shape);
+        let weights: Vec<f32> = (0..count).map(|i| (i as f32 * 0.11).cos()).collect();
+        let weights = Tensor::<4>::from_data(TensorData::new(weights, shape), &device);
+        let run = |fast: bool| {
+            use_fast_kernels(fast);
+            let x = Tensor::<4>::from_data(data.clone(), &device).require_grad();
+            let side = Tensor::<4>::zeros(shape, &device).require_grad();
+            let y = facegan_model::kernels::tanh(x.clone());
+            let grads = ((y.clone() + side.clone()) * weights.clone())
+                .sum()
+                .backward();
+            let grad = x.grad(&grads).expect("tracked").into_data();
+            let side_grad = side.grad(&grads).expect("tracked").into_data();
+            use_fast_kernels(true);
+            (y.without_autodiff().into_data(), grad, side_grad)
+        };
+        let (y, grad, side_grad) = run(true);
+        let (y_ref, grad_ref, side_grad_ref) = run(false);
+        let tolerance = burn::tensor::Tolerance::absolute(1e-6);
+        y.assert_approx_eq::<f32>(&y_ref, tolerance);
+        grad.assert_approx_eq::<f32>(&grad_ref, tolerance);
+        assert_eq!(side_grad, side_grad_ref, "{shape:?}");
     }
 }
 

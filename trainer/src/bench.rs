@@ -6,7 +6,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use facegan_model::kernels::use_fast_kernels;
-use facegan_model::{DcganConfig, ResnetConfig, SplitMix64};
+use facegan_model::{DcganConfig, FaceGenerator, ResnetConfig, SplitMix64};
 
 use crate::backend::{self, BackendChoice};
 use crate::data::ImageSet;
@@ -84,7 +84,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             // As PyTorch's example: no moving average of G.
             config.ema_decay = 0.0;
             let (gan, rate) = training_rate::<Dcgan>(&config, args.steps, device)?;
-            let generator = gan.generator.valid();
+            let generator = FaceGenerator::from(gan.generator.valid());
             Ok(latency(rate, config.model.latent_size, device, |z| {
                 generator.forward(z)
             }))
@@ -98,6 +98,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             );
             config.ema_decay = 0.0;
             let (gan, rate) = training_rate::<Resnet>(&config, args.steps, device)?;
+            // Already a FaceGenerator (the ResNet can start from a DCGAN generator).
             let generator = gan.generator.valid();
             Ok::<_, anyhow::Error>(latency(rate, config.model.latent_size, device, |z| {
                 generator.forward(z)

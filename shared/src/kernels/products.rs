@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::buffer::zeros;
 use super::gemm::{Matrix, multiply};
-use super::patches::{Patches, col2im_add, im2col_into};
+use super::patches::{Patches, col2im_add, im2col_into, im2col_rows};
 
 /// Columns (grid positions over the chunk's images) a product should span: narrower ones fall
 /// to gemm's slow edge kernels. `facegan bench` on 2 cores: 64 gave 42 images/s, 256 46-47,
@@ -133,6 +133,42 @@ pub fn patch_product(images: &[f32], p: &Patches, weight: &[f32], out_channels: 
                     }
                 },
             );
+        });
+    output
+}
+
+/// [`patch_product`] of a single image, spread over the cores: they share the patch matrix
+/// (each writing some of its rows), then each multiplies some of the output channels. The
+/// batch-of-one forward (`facegan generate`, the ResNet generator's latency); flex's own
+/// convolution measured slower there.
+pub fn single_patch_product(
+    image: &[f32],
+    p: &Patches,
+    weight: &[f32],
+    out_channels: usize,
+) -> Vec<f32> {
+    assert_eq!(p.batch, 1, "one image");
+    let positions = p.grid[0] * p.grid[1];
+    let threads = rayon::current_num_threads().max(1);
+    let mut output = zeros(out_channels * positions);
+    if output.is_empty() {
+        return output;
+    }
+    let mut columns = zeros(p.rows() * positions);
+    let rows_per_task = p.rows().div_ceil(threads).max(1);
+    columns
+        .par_chunks_mut(rows_per_task * positions)
+        .enumerate()
+        .for_each(|(task, rows)| im2col_rows(image, p, task * rows_per_task, rows));
+    let columns = Matrix::row_major(&columns, p.rows(), positions);
+    // Output channels in groups of at least 8 (gemm's kernels are 8 or 16 rows tall).
+    let channels_per_task = out_channels.div_ceil(threads).max(8);
+    output
+        .par_chunks_mut(channels_per_task * positions)
+        .zip(weight.par_chunks(channels_per_task * p.rows()))
+        .for_each(|(out, weight)| {
+            let weight = Matrix::row_major(weight, weight.len() / p.rows(), p.rows());
+            multiply(out, weight, columns, false);
         });
     output
 }

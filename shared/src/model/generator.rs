@@ -1,12 +1,11 @@
 use burn::module::Module;
 use burn::nn::BatchNorm;
 use burn::nn::conv::{ConvTranspose2d, ConvTranspose2dConfig};
-use burn::tensor::activation::{relu, tanh};
 use burn::tensor::{Device, Tensor};
 
 use super::init::{WEIGHT_INIT, batch_norm};
 use crate::DcganConfig;
-use crate::kernels::{batch_norm as norm, conv_transpose2d};
+use crate::kernels::{batch_norm as norm, conv_transpose2d, relu, tanh};
 
 /// One upsampling stage: transposed convolution, BatchNorm, ReLU.
 #[derive(Module, Debug)]

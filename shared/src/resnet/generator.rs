@@ -1,11 +1,10 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
-use burn::tensor::activation::tanh;
 use burn::tensor::{Device, Tensor};
 
 use super::ResnetConfig;
-use crate::kernels::{batch_norm, conv_transpose2d, conv2d, leaky_relu, upsample};
+use crate::kernels::{batch_norm, conv_transpose2d, conv2d, relu, tanh, upsample};
 
 /// A residual block of the generator: BatchNorm, ReLU, (doubling), 3x3 conv, BatchNorm, ReLU,
 /// 3x3 conv, added to the (doubled, 1x1-convolved where the width changes) input.
@@ -115,9 +114,4 @@ fn conv3x3(c_in: usize, c_out: usize, bias: bool, device: &Device) -> Conv2d {
         .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
         .with_bias(bias)
         .init(device)
-}
-
-/// ReLU through the LeakyReLU kernel (one pass each way on the CPU).
-fn relu(x: Tensor<4>) -> Tensor<4> {
-    leaky_relu(x, 0.0)
 }
