@@ -231,6 +231,72 @@ fn tanh_matches_burn_in_value_and_gradient() {
     }
 }
 
+#[test]
+fn a_sum_matches_burn_in_value_and_gradients() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let device = Device::flex().autodiff();
+    for shape in [[3, 5, 7, 11], [2, 16, 64, 64]] {
+        let a = random(shape, 11).to_data();
+        let b = random(shape, 12).to_data();
+        let weights = Tensor::<4>::from_data(random(shape, 13).to_data(), &device);
+        let run = |fast: bool| {
+            use_fast_kernels(fast);
+            let a = Tensor::<4>::from_data(a.clone(), &device).require_grad();
+            let b = Tensor::<4>::from_data(b.clone(), &device).require_grad();
+            // `a` is used again after the sum, so its buffer is shared.
+            let y = facegan_model::kernels::add(a.clone(), b.clone());
+            let grads = ((y.clone() * weights.clone()).sum() + a.clone().sum()).backward();
+            let grad_a = a.grad(&grads).expect("tracked").into_data();
+            let grad_b = b.grad(&grads).expect("tracked").into_data();
+            use_fast_kernels(true);
+            (
+                y.without_autodiff().into_data(),
+                grad_a,
+                grad_b,
+                a.into_data(),
+            )
+        };
+        let (y, grad_a, grad_b, a_after) = run(true);
+        let (y_ref, grad_a_ref, grad_b_ref, _) = run(false);
+        assert_eq!(y, y_ref, "{shape:?}");
+        assert_eq!(grad_a, grad_a_ref, "{shape:?}");
+        assert_eq!(grad_b, grad_b_ref, "{shape:?}");
+        assert_eq!(a_after, a, "the sum must not overwrite a shared input");
+        // Without autodiff the first operand's buffer is its own: the sum is written there.
+        let in_place = facegan_model::kernels::add(random(shape, 11), random(shape, 12));
+        assert_eq!(in_place.into_data(), y, "{shape:?} in place");
+    }
+}
+
+#[test]
+fn batch_norm_then_relu_in_one_pass_matches_burn() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let device = Device::flex();
+    let channels = 6;
+    let mut norm = burn::nn::BatchNormConfig::new(channels).init(&device);
+    let per_channel = |f: fn(f32) -> f32| {
+        let values: Vec<f32> = (0..channels).map(|c| f(c as f32)).collect();
+        Tensor::<1>::from_data(TensorData::new(values, [channels]), &device)
+    };
+    norm.gamma = Param::from_tensor(per_channel(|c| 0.5 + 0.3 * c));
+    norm.beta = Param::from_tensor(per_channel(|c| 0.1 * c - 0.2));
+    norm.running_mean = burn::module::RunningState::new(per_channel(|c| 0.2 * c - 0.5));
+    norm.running_var = burn::module::RunningState::new(per_channel(|c| 0.5 + c));
+    let x = random([3, channels, 5, 4], 22);
+    use_fast_kernels(true);
+    let ours = facegan_model::kernels::batch_norm_relu(&norm, x.clone());
+    use_fast_kernels(false);
+    let reference = burn::tensor::activation::relu(norm.forward(x));
+    use_fast_kernels(true);
+    let gap = relative_gap(ours, reference);
+    println!("batch norm + relu, inference: {gap:.1e}");
+    assert!(gap < 1e-5, "{gap}");
+}
+
 /// The gradient of a tensor added to the output, the output, gradients (input, gamma, beta)
 /// and updated running statistics of a training-mode BatchNorm, with facegan's kernels or
 /// Burn's.

@@ -63,7 +63,8 @@ pub fn statistics(x: &[f32], layout: Planes) -> Vec<f32> {
     [means, variances].concat()
 }
 
-/// `(x - mean) / sqrt(var + epsilon) * gamma + beta`, channel by channel.
+/// `(x - mean) / sqrt(var + epsilon) * gamma + beta`, channel by channel, followed by ReLU
+/// when `relu` (inference's fused BatchNorm + ReLU: one pass where two were).
 pub fn normalize(
     x: &[f32],
     layout: Planes,
@@ -71,6 +72,7 @@ pub fn normalize(
     beta: &[f32],
     stats: &[f32],
     epsilon: f32,
+    relu: bool,
 ) -> Vec<f32> {
     let (means, variances) = stats.split_at(layout.channels);
     let mut out = zeros(x.len());
@@ -82,8 +84,14 @@ pub fn normalize(
             let c = index % layout.channels;
             let scale = gamma[c] / (variances[c] + epsilon).sqrt();
             let shift = beta[c] - means[c] * scale;
-            for (o, &v) in out.iter_mut().zip(x) {
-                *o = v * scale + shift;
+            if relu {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    *o = super::activation::leaky_relu(v * scale + shift, 0.0);
+                }
+            } else {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    *o = v * scale + shift;
+                }
             }
         });
     out

@@ -100,6 +100,18 @@ pub trait FastKernels: Backend {
         stats: FloatTensor<Self>,
         epsilon: f32,
     ) -> FloatTensor<Self>;
+    /// ReLU of [`FastKernels::fast_batch_norm`] with given statistics, in one pass: for
+    /// inference (not differentiable).
+    fn fast_batch_norm_relu(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        stats: FloatTensor<Self>,
+        epsilon: f32,
+    ) -> FloatTensor<Self>;
+    /// `a + b` of two tensors of one shape (the residual networks' skip connections): one
+    /// parallel pass, in place when it can be (flex's add runs on one thread).
+    fn fast_add(a: FloatTensor<Self>, b: FloatTensor<Self>) -> FloatTensor<Self>;
 }
 
 impl FastKernels for Flex {
@@ -127,8 +139,39 @@ impl FastKernels for Flex {
             &values(&beta),
             &values(&stats),
             epsilon,
+            false,
         );
         tensor(values, shape)
+    }
+
+    fn fast_batch_norm_relu(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        stats: FlexTensor,
+        epsilon: f32,
+    ) -> FlexTensor {
+        let layout = planes(&x);
+        let shape = x.layout().shape().clone();
+        let values = batch_norm::normalize(
+            &values(&x),
+            layout,
+            &values(&gamma),
+            &values(&beta),
+            &values(&stats),
+            epsilon,
+            true,
+        );
+        tensor(values, shape)
+    }
+
+    fn fast_add(a: FlexTensor, b: FlexTensor) -> FlexTensor {
+        assert_eq!(a.layout().shape(), b.layout().shape(), "fast_add: shapes");
+        if a.is_unique() {
+            zip_map(a, &values(&b), |a, b| a + b)
+        } else {
+            zip_map(b, &values(&a), |b, a| a + b)
+        }
     }
 
     fn fast_leaky_relu(x: FlexTensor, slope: f32) -> FlexTensor {
@@ -189,6 +232,26 @@ impl<C: CheckpointStrategy> FastKernels for Autodiff<Flex, C> {
                 epsilon,
             )),
         }
+    }
+
+    fn fast_batch_norm_relu(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        stats: FloatTensor<Self>,
+        epsilon: f32,
+    ) -> FloatTensor<Self> {
+        // Differentiable as the two ops it fuses (not called on autodiff tensors).
+        let normalized = Self::fast_batch_norm(x, gamma, beta, stats, epsilon);
+        Self::fast_leaky_relu(normalized, 0.0)
+    }
+
+    fn fast_add(a: FloatTensor<Self>, b: FloatTensor<Self>) -> FloatTensor<Self> {
+        AddBackward
+            .prepare::<C>([a.node(), b.node()])
+            // As LeakyReLU: compute-bound needs no recomputation step.
+            .compute_bound()
+            .stateless(Flex::fast_add(a.into_primitive(), b.into_primitive()))
     }
 
     fn fast_leaky_relu(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {
@@ -339,6 +402,31 @@ impl Backward<Flex, 1> for LeakyReluBackward {
         let (x, slope) = ops.state;
         let grad = zip_map(grad, &values(&x), |g, x| leaky_relu_grad(g, x, slope));
         grads.register::<Flex>(node.id, grad);
+    }
+}
+
+/// A sum's backward step: the output gradient to both parents.
+#[derive(Debug)]
+struct AddBackward;
+
+impl Backward<Flex, 2> for AddBackward {
+    type State = ();
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let grad = grads.consume::<Flex>(&ops.node);
+        match ops.parents {
+            [Some(a), Some(b)] => {
+                grads.register::<Flex>(a.id, grad.clone());
+                grads.register::<Flex>(b.id, grad);
+            }
+            [Some(only), None] | [None, Some(only)] => grads.register::<Flex>(only.id, grad),
+            [None, None] => {}
+        }
     }
 }
 
@@ -788,11 +876,23 @@ pub(super) fn batch_norm_train(
     output
 }
 
-/// Inference-mode BatchNorm of `x` (a tensor without autodiff) on flex: the running statistics
-/// in one pass, where Burn's default makes five.
+pub(super) fn add_tensor(
+    a: burn::tensor::Tensor<4>,
+    b: burn::tensor::Tensor<4>,
+) -> burn::tensor::Tensor<4> {
+    use burn::backend::Dispatch;
+    burn::tensor::Tensor::from_dispatch(<Dispatch as FastKernels>::fast_add(
+        a.into_dispatch(),
+        b.into_dispatch(),
+    ))
+}
+
+/// Inference-mode BatchNorm of `x` (a tensor without autodiff) on flex, followed by ReLU when
+/// `relu`: the running statistics in one pass, where Burn's default makes five.
 pub(super) fn batch_norm_inference(
     norm: &burn::nn::BatchNorm,
     x: burn::tensor::Tensor<4>,
+    relu: bool,
 ) -> burn::tensor::Tensor<4> {
     use burn::backend::Dispatch;
     use burn::tensor::Tensor;
@@ -804,7 +904,12 @@ pub(super) fn batch_norm_inference(
         ],
         0,
     );
-    Tensor::<4>::from_dispatch(<Dispatch as FastKernels>::fast_batch_norm(
+    let normalize = if relu {
+        <Dispatch as FastKernels>::fast_batch_norm_relu
+    } else {
+        <Dispatch as FastKernels>::fast_batch_norm
+    };
+    Tensor::<4>::from_dispatch(normalize(
         x.into_dispatch(),
         norm.gamma.val().into_dispatch(),
         norm.beta.val().into_dispatch(),

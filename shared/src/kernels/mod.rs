@@ -154,6 +154,25 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
     burn::tensor::activation::leaky_relu(x, slope)
 }
 
+/// `relu(norm.forward(x))`: in inference on flex one pass ([`batch_norm`]'s otherwise, then
+/// [`relu`]).
+pub fn batch_norm_relu(norm: &burn::nn::BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "cpu-kernels")]
+    if flex::on_flex(&x) && !x.device().is_autodiff() {
+        return flex::batch_norm_inference(norm, x, true);
+    }
+    relu(batch_norm(norm, x))
+}
+
+/// `a + b` for tensors of one shape (skip connections): one parallel pass each way on flex.
+pub fn add(a: Tensor<4>, b: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "cpu-kernels")]
+    if flex::on_flex(&a) && a.dims() == b.dims() {
+        return flex::add_tensor(a, b);
+    }
+    a + b
+}
+
 /// `relu(x)`, as LeakyReLU of slope 0 (one pass each way on the CPU; Burn's ReLU is flex's
 /// single-threaded pass forward and a masked select backward).
 pub fn relu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
@@ -177,7 +196,7 @@ pub fn batch_norm(norm: &burn::nn::BatchNorm, x: Tensor<4>) -> Tensor<4> {
     if flex::on_flex(&x) {
         match (x.device().is_autodiff(), norm.training.is_enabled()) {
             (true, true) => return flex::batch_norm_train(norm, x),
-            (false, _) => return flex::batch_norm_inference(norm, x),
+            (false, _) => return flex::batch_norm_inference(norm, x, false),
             // Running statistics with autodiff: Burn's (the fused backward assumes batch ones).
             (true, false) => {}
         }

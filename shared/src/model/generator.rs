@@ -5,7 +5,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::init::{WEIGHT_INIT, batch_norm};
 use crate::DcganConfig;
-use crate::kernels::{batch_norm as norm, conv_transpose2d, relu, tanh};
+use crate::kernels::{batch_norm_relu, conv_transpose2d, tanh};
 
 /// One upsampling stage: transposed convolution, BatchNorm, ReLU.
 #[derive(Module, Debug)]
@@ -17,7 +17,7 @@ pub struct UpBlock {
 impl UpBlock {
     /// `[n, c_in, h, w]` -> `[n, c_out, h', w']`
     pub(super) fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        relu(norm(&self.norm, conv_transpose2d(&self.conv, x)))
+        batch_norm_relu(&self.norm, conv_transpose2d(&self.conv, x))
     }
 }
 

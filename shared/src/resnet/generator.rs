@@ -4,7 +4,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 
 use super::ResnetConfig;
-use crate::kernels::{batch_norm, conv_transpose2d, conv2d, relu, tanh, upsample};
+use crate::kernels::{add, batch_norm_relu, conv_transpose2d, conv2d, tanh, upsample};
 
 /// A residual block of the generator: BatchNorm, ReLU, (doubling), 3x3 conv, BatchNorm, ReLU,
 /// 3x3 conv, added to the (doubled, 1x1-convolved where the width changes) input.
@@ -37,15 +37,15 @@ impl UpBlock {
     /// `[n, c_in, h, w]` -> `[n, c_out, 2h, 2w]` (or `[n, c_out, h, w]` without doubling)
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let double = |x: Tensor<4>| if self.upsample { upsample(x) } else { x };
-        let h = double(relu(batch_norm(&self.norm1, x.clone())));
+        let h = double(batch_norm_relu(&self.norm1, x.clone()));
         let h = conv2d(&self.conv1, h);
-        let h = conv2d(&self.conv2, relu(batch_norm(&self.norm2, h)));
+        let h = conv2d(&self.conv2, batch_norm_relu(&self.norm2, h));
         // A 1x1 convolution commutes with nearest doubling: run it on the small map.
         let skip = match &self.shortcut {
             Some(conv) => conv2d(conv, x),
             None => x,
         };
-        h + double(skip)
+        add(h, double(skip))
     }
 }
 
@@ -105,7 +105,7 @@ impl ResnetGenerator {
         // -> [n, 8g, 8, 8] -> [n, 4g, 16, 16] -> ... -> [n, g, size, size]
         let x = self.blocks.iter().fold(x, |x, block| block.forward(x));
         // -> [n, 3, size, size]
-        tanh(conv2d(&self.output, relu(batch_norm(&self.norm, x))))
+        tanh(conv2d(&self.output, batch_norm_relu(&self.norm, x)))
     }
 }
 

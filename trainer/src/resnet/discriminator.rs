@@ -10,7 +10,7 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use facegan_model::ResnetConfig;
-use facegan_model::kernels::{downsample, leaky_relu};
+use facegan_model::kernels::{add, downsample, leaky_relu};
 
 use super::spectral_norm::SnConv2d;
 
@@ -53,7 +53,7 @@ impl DownBlock {
             Some(conv) => conv.forward(skip),
             None => skip,
         };
-        h + skip
+        add(h, skip)
     }
 }
 
