@@ -25,11 +25,11 @@ impl FaceGenerator {
             Self::Dcgan(generator) => generator.forward(z),
             Self::Resnet(generator) => generator.forward(z),
         };
-        if z.device().is_autodiff() {
-            forward(z)
-        } else {
-            // Inference: on the CPU kernels' own threads (no-op elsewhere).
+        if crate::kernels::takes_fast_kernels(&z) && !z.device().is_autodiff() {
+            // CPU inference: on the kernels' own threads.
             crate::kernels::on_kernel_threads(|| forward(z))
+        } else {
+            forward(z)
         }
     }
 

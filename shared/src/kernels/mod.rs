@@ -47,6 +47,19 @@ pub fn fast_kernels() -> bool {
     false
 }
 
+/// Whether `x` takes facegan's CPU kernels: an f32 tensor on flex, with the kernels on.
+pub fn takes_fast_kernels<const D: usize>(x: &Tensor<D>) -> bool {
+    #[cfg(feature = "cpu-kernels")]
+    {
+        flex::on_flex(x)
+    }
+    #[cfg(not(feature = "cpu-kernels"))]
+    {
+        let _ = x;
+        false
+    }
+}
+
 /// Runs `f`, a forward pass without autodiff, on a thread of the pool the CPU kernels run on
 /// (rayon's), so that each kernel inside starts its parallel work at once where the calling
 /// thread would hand it to the pool and sleep until it is done. At batch 1 a generator is 40
