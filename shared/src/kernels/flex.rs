@@ -130,18 +130,7 @@ impl FastKernels for Flex {
         stats: FlexTensor,
         epsilon: f32,
     ) -> FlexTensor {
-        let layout = planes(&x);
-        let shape = x.layout().shape().clone();
-        let values = batch_norm::normalize(
-            &values(&x),
-            layout,
-            &values(&gamma),
-            &values(&beta),
-            &values(&stats),
-            epsilon,
-            false,
-        );
-        tensor(values, shape)
+        normalize([x, gamma, beta, stats], epsilon, false)
     }
 
     fn fast_batch_norm_relu(
@@ -151,18 +140,7 @@ impl FastKernels for Flex {
         stats: FlexTensor,
         epsilon: f32,
     ) -> FlexTensor {
-        let layout = planes(&x);
-        let shape = x.layout().shape().clone();
-        let values = batch_norm::normalize(
-            &values(&x),
-            layout,
-            &values(&gamma),
-            &values(&beta),
-            &values(&stats),
-            epsilon,
-            true,
-        );
-        tensor(values, shape)
+        normalize([x, gamma, beta, stats], epsilon, true)
     }
 
     fn fast_add(a: FlexTensor, b: FlexTensor) -> FlexTensor {
@@ -523,6 +501,22 @@ impl Backward<Flex, 3> for BatchNormBackward {
             grads.register::<Flex>(node.id, tensor(beta_grad, [layout.channels]));
         }
     }
+}
+
+/// BatchNorm of `x` with `gamma`, `beta` and `stats` (`[2, c]`: means, variances), then ReLU
+/// when `relu`.
+fn normalize([x, gamma, beta, stats]: [FlexTensor; 4], epsilon: f32, relu: bool) -> FlexTensor {
+    let layout = planes(&x);
+    let values = batch_norm::normalize(
+        &values(&x),
+        layout,
+        &values(&gamma),
+        &values(&beta),
+        &values(&stats),
+        epsilon,
+        relu,
+    );
+    tensor(values, x.layout().shape().clone())
 }
 
 /// The NCHW layout of `x`.
