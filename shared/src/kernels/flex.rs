@@ -153,11 +153,11 @@ impl FastKernels for Flex {
     }
 
     fn fast_leaky_relu(x: FlexTensor, slope: f32) -> FlexTensor {
-        map(x, |v| leaky_relu(v, slope))
+        Activation::LeakyRelu(slope).forward(x)
     }
 
     fn fast_tanh(x: FlexTensor) -> FlexTensor {
-        map(x, f32::tanh)
+        Activation::Tanh.forward(x)
     }
 
     fn fast_resample(x: FlexTensor, change: Resample) -> FlexTensor {
@@ -227,49 +227,23 @@ impl<C: CheckpointStrategy> FastKernels for Autodiff<Flex, C> {
     fn fast_add(a: FloatTensor<Self>, b: FloatTensor<Self>) -> FloatTensor<Self> {
         AddBackward
             .prepare::<C>([a.node(), b.node()])
-            // As LeakyReLU: compute-bound needs no recomputation step.
+            // As the activations: compute-bound needs no recomputation step.
             .compute_bound()
             .stateless(Flex::fast_add(a.into_primitive(), b.into_primitive()))
     }
 
     fn fast_leaky_relu(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {
-        // Marked compute-bound so the input is kept as state: a memory-bound op would need a
-        // recomputation step for Burn's gradient checkpointing, which facegan does not use.
-        match LeakyReluBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let x = x.into_primitive();
-                let output = Flex::fast_leaky_relu(x.clone(), slope);
-                prep.finish((x, slope), output)
-            }
-            OpsKind::UnTracked(prep) => {
-                prep.finish(Flex::fast_leaky_relu(x.into_primitive(), slope))
-            }
-        }
+        differentiable_activation::<C>(Activation::LeakyRelu(slope), x)
     }
 
     fn fast_tanh(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        // Compute-bound for the reason LeakyReLU is (see there); the state is the output.
-        match TanhBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let output = Flex::fast_tanh(x.into_primitive());
-                prep.finish(output.clone(), output)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(Flex::fast_tanh(x.into_primitive())),
-        }
+        differentiable_activation::<C>(Activation::Tanh, x)
     }
 
     fn fast_resample(x: FloatTensor<Self>, change: Resample) -> FloatTensor<Self> {
         ResampleBackward(change)
             .prepare::<C>([x.node()])
-            // As LeakyReLU: compute-bound needs no recomputation step (see there).
+            // As the activations: compute-bound needs no recomputation step (see there).
             .compute_bound()
             .stateless(change.apply(&x.into_primitive(), false))
     }
@@ -359,30 +333,6 @@ impl Backward<Flex, 2> for ConvBackward {
     }
 }
 
-/// LeakyReLU's backward step: the output gradient where the input was `>= 0`, scaled by the
-/// slope elsewhere.
-#[derive(Debug)]
-struct LeakyReluBackward;
-
-impl Backward<Flex, 1> for LeakyReluBackward {
-    type State = (FlexTensor, f32);
-
-    fn backward(
-        self,
-        ops: Ops<Self::State, 1>,
-        grads: &mut Gradients,
-        _checkpointer: &mut Checkpointer,
-    ) {
-        let [Some(node)] = ops.parents else {
-            return;
-        };
-        let grad = grads.consume::<Flex>(&ops.node);
-        let (x, slope) = ops.state;
-        let grad = zip_map(grad, &values(&x), |g, x| leaky_relu_grad(g, x, slope));
-        grads.register::<Flex>(node.id, grad);
-    }
-}
-
 /// A sum's backward step: the output gradient to both parents.
 #[derive(Debug)]
 struct AddBackward;
@@ -408,11 +358,41 @@ impl Backward<Flex, 2> for AddBackward {
     }
 }
 
-/// Tanh's backward step: the output gradient times `1 - tanh(x)^2`, from the output.
-#[derive(Debug)]
-struct TanhBackward;
+/// An element-wise activation run as one parallel pass each way.
+#[derive(Debug, Clone, Copy)]
+enum Activation {
+    /// LeakyReLU of this slope (ReLU at 0).
+    LeakyRelu(f32),
+    Tanh,
+}
 
-impl Backward<Flex, 1> for TanhBackward {
+impl Activation {
+    fn forward(self, x: FlexTensor) -> FlexTensor {
+        match self {
+            Self::LeakyRelu(slope) => map(x, |v| leaky_relu(v, slope)),
+            Self::Tanh => map(x, f32::tanh),
+        }
+    }
+
+    /// Whether the backward step reads the output (tanh) rather than the input (LeakyReLU).
+    fn saves_output(self) -> bool {
+        matches!(self, Self::Tanh)
+    }
+
+    /// The input gradient from the output gradient `grad` and the saved tensor.
+    fn backward(self, grad: FlexTensor, saved: &[f32]) -> FlexTensor {
+        match self {
+            Self::LeakyRelu(slope) => zip_map(grad, saved, |g, x| leaky_relu_grad(g, x, slope)),
+            Self::Tanh => zip_map(grad, saved, |g, y| g * (1.0 - y * y)),
+        }
+    }
+}
+
+/// An activation's backward step; its state is the tensor [`Activation::backward`] reads.
+#[derive(Debug)]
+struct ActivationBackward(Activation);
+
+impl Backward<Flex, 1> for ActivationBackward {
     type State = FlexTensor;
 
     fn backward(
@@ -425,8 +405,7 @@ impl Backward<Flex, 1> for TanhBackward {
             return;
         };
         let grad = grads.consume::<Flex>(&ops.node);
-        let output = values(&ops.state);
-        let grad = zip_map(grad, &output, |g, y| g * (1.0 - y * y));
+        let grad = self.0.backward(grad, &values(&ops.state));
         grads.register::<Flex>(node.id, grad);
     }
 }
@@ -526,6 +505,32 @@ fn planes(x: &FlexTensor) -> batch_norm::Planes {
         batch: n,
         channels: c,
         plane: h * w,
+    }
+}
+
+/// The activation `op` of an autodiff tensor, recording its backward step when tracked.
+fn differentiable_activation<C: CheckpointStrategy>(
+    op: Activation,
+    x: FloatTensor<Autodiff<Flex, C>>,
+) -> FloatTensor<Autodiff<Flex, C>> {
+    // Marked compute-bound so the saved tensor is kept as state: a memory-bound op would need
+    // a recomputation step for Burn's gradient checkpointing, which facegan does not use.
+    match ActivationBackward(op)
+        .prepare::<C>([x.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let x = x.into_primitive();
+            if op.saves_output() {
+                let output = op.forward(x);
+                prep.finish(output.clone(), output)
+            } else {
+                let output = op.forward(x.clone());
+                prep.finish(x, output)
+            }
+        }
+        OpsKind::UnTracked(prep) => prep.finish(op.forward(x.into_primitive())),
     }
 }
 

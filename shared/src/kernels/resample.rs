@@ -12,18 +12,7 @@ use super::buffer::{TASK, zeros};
 /// (`scale` 0.25 is average pooling; 1 is the gradient of doubling).
 pub fn halve(x: &[f32], h: usize, w: usize, scale: f32) -> Vec<f32> {
     let (oh, ow) = (h / 2, w / 2);
-    let planes = x.len() / (h * w);
-    let mut out = zeros(planes * oh * ow);
-    let planes_per_task = (TASK / (h * w).max(1)).max(1);
-    out.par_chunks_mut(planes_per_task * oh * ow)
-        .zip(x.par_chunks(planes_per_task * h * w))
-        .for_each(|(out, x)| halve_planes(x, h, w, scale, out));
-    out
-}
-
-fn halve_planes(x: &[f32], h: usize, w: usize, scale: f32, out: &mut [f32]) {
-    let (oh, ow) = (h / 2, w / 2);
-    for (plane, target) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
+    plane_by_plane(x, h * w, oh * ow, |plane, target| {
         for (row, out_row) in target.chunks_exact_mut(ow).enumerate() {
             let top = &plane[2 * row * w..2 * row * w + w];
             let bottom = &plane[(2 * row + 1) * w..(2 * row + 1) * w + w];
@@ -32,25 +21,14 @@ fn halve_planes(x: &[f32], h: usize, w: usize, scale: f32, out: &mut [f32]) {
                 *value = (top[c] + top[c + 1] + bottom[c] + bottom[c + 1]) * scale;
             }
         }
-    }
+    })
 }
 
 /// Each value copied into a 2x2 block, times `scale`: `[planes, h, w]` -> `[planes, 2h, 2w]`
 /// (`scale` 1 is nearest doubling; 0.25 is the gradient of average pooling).
 pub fn double(x: &[f32], h: usize, w: usize, scale: f32) -> Vec<f32> {
-    let (oh, ow) = (2 * h, 2 * w);
-    let planes = x.len() / (h * w);
-    let mut out = zeros(planes * oh * ow);
-    let planes_per_task = (TASK / (h * w).max(1)).max(1);
-    out.par_chunks_mut(planes_per_task * oh * ow)
-        .zip(x.par_chunks(planes_per_task * h * w))
-        .for_each(|(out, x)| double_planes(x, h, w, scale, out));
-    out
-}
-
-fn double_planes(x: &[f32], h: usize, w: usize, scale: f32, out: &mut [f32]) {
-    let (oh, ow) = (2 * h, 2 * w);
-    for (plane, target) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
+    let ow = 2 * w;
+    plane_by_plane(x, h * w, 4 * h * w, |plane, target| {
         for (row, values) in plane.chunks_exact(w).enumerate() {
             let (top, bottom) = target[2 * row * ow..(2 * row + 2) * ow].split_at_mut(ow);
             for (column, value) in values.iter().enumerate() {
@@ -61,7 +39,28 @@ fn double_planes(x: &[f32], h: usize, w: usize, scale: f32, out: &mut [f32]) {
                 bottom[2 * column + 1] = v;
             }
         }
-    }
+    })
+}
+
+/// A new buffer of `out_plane` values per plane of `x` (`plane` values each), each written by
+/// `resample(plane, target)`; planes go to the cores in groups of at least [`TASK`] values.
+fn plane_by_plane(
+    x: &[f32],
+    plane: usize,
+    out_plane: usize,
+    resample: impl Fn(&[f32], &mut [f32]) + Sync,
+) -> Vec<f32> {
+    let planes = x.len() / plane.max(1);
+    let mut out = zeros(planes * out_plane);
+    let planes_per_task = (TASK / plane.max(1)).max(1);
+    out.par_chunks_mut(planes_per_task * out_plane)
+        .zip(x.par_chunks(planes_per_task * plane))
+        .for_each(|(out, x)| {
+            for (plane, target) in x.chunks_exact(plane).zip(out.chunks_exact_mut(out_plane)) {
+                resample(plane, target);
+            }
+        });
+    out
 }
 
 #[cfg(test)]
