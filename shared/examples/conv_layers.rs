@@ -4,7 +4,9 @@
 //! workspace build). Prints milliseconds and GFLOP/s per layer, so a kernel change shows where
 //! it gained or lost; "weight grad" is facegan's backward with the input untracked.
 
-use std::time::Instant;
+mod timing;
+
+use timing::median_ms;
 
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
@@ -95,20 +97,6 @@ impl Layer {
             conv2d(&conv, x)
         }
     }
-}
-
-/// Median milliseconds of `runs` calls of `f`, after one warm-up.
-fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[runs / 2]
 }
 
 fn main() {

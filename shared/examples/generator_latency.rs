@@ -6,25 +6,13 @@
 //! third picks one batch size.
 //! `cargo run --release --workspace --example generator_latency [RUNS] [ours|both] [BATCH]`
 
-use std::time::Instant;
+mod timing;
+
+use timing::median_ms;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::kernels::use_fast_kernels;
 use facegan_model::{DcganConfig, FaceGenerator, ResnetConfig, latent_batch};
-
-/// Median milliseconds of `runs` calls of `f`, after one warm-up.
-fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[runs / 2]
-}
 
 fn main() {
     let runs: usize = std::env::args()
