@@ -1,8 +1,10 @@
-//! Per-layer timing of DCGAN-64's convolutions at batch 64: forward, and forward + backward
+//! Per-layer timing of a model's convolutions at batch 64: forward, and forward + backward
 //! (input and weight gradients), with Burn's flex kernels and with facegan's, in one process.
-//! `cargo run --release --workspace --example conv_layers` (the `cpu-kernels` feature is on in a
-//! workspace build). Prints milliseconds and GFLOP/s per layer, so a kernel change shows where
-//! it gained or lost; "weight grad" is facegan's backward with the input untracked.
+//! `cargo run --release --workspace --example conv_layers [dcgan|resnet]` (DCGAN-64 at the
+//! PyTorch example's widths, or the ResNet GAN at its defaults, G16/D32; the `cpu-kernels`
+//! feature is on in a workspace build). Prints milliseconds and GFLOP/s per layer, so a kernel
+//! change shows where it gained or lost; "weight grad" is facegan's backward with the input
+//! untracked.
 
 mod timing;
 
@@ -26,7 +28,7 @@ struct Layer {
     padding: usize,
 }
 
-const LAYERS: [Layer; 9] = [
+const DCGAN: [Layer; 9] = [
     layer("G1 100->512 1->4", true, 100, 512, 1, 1, 0),
     layer("G2 512->256 4->8", true, 512, 256, 4, 2, 1),
     layer("G3 256->128 8->16", true, 256, 128, 8, 2, 1),
@@ -36,6 +38,26 @@ const LAYERS: [Layer; 9] = [
     layer("D2 64->128 32->16", false, 64, 128, 32, 2, 1),
     layer("D3 128->256 16->8", false, 128, 256, 16, 2, 1),
     layer("D4 256->512 8->4", false, 256, 512, 8, 2, 1),
+];
+
+/// The ResNet GAN's 3x3 convolutions (stride 1, padding 1) at 64 px, G16/D32; the 1x1
+/// shortcuts and the 4x4 projection are left out (under 2% of the multiply-adds).
+const RESNET: [Layer; 15] = [
+    conv3x3("G 128->128 8", 128, 128, 8),
+    conv3x3("G 128->64 16", 128, 64, 16),
+    conv3x3("G 64->64 16", 64, 64, 16),
+    conv3x3("G 64->32 32", 64, 32, 32),
+    conv3x3("G 32->32 32", 32, 32, 32),
+    conv3x3("G 32->16 64", 32, 16, 64),
+    conv3x3("G 16->16 64", 16, 16, 64),
+    conv3x3("G 16->3 64", 16, 3, 64),
+    conv3x3("D 3->32 64", 3, 32, 64),
+    conv3x3("D 32->32 32", 32, 32, 32),
+    conv3x3("D 32->64 32", 32, 64, 32),
+    conv3x3("D 64->64 16", 64, 64, 16),
+    conv3x3("D 64->128 16", 64, 128, 16),
+    conv3x3("D 128->128 8", 128, 128, 8),
+    conv3x3("D 128->256 8", 128, 256, 8),
 ];
 
 const fn layer(
@@ -56,6 +78,19 @@ const fn layer(
         kernel: 4,
         stride,
         padding,
+    }
+}
+
+const fn conv3x3(name: &'static str, c_in: usize, c_out: usize, side: usize) -> Layer {
+    Layer {
+        name,
+        transposed: false,
+        c_in,
+        c_out,
+        side,
+        kernel: 3,
+        stride: 1,
+        padding: 1,
     }
 }
 
@@ -100,6 +135,11 @@ impl Layer {
 }
 
 fn main() {
+    let layers: &[Layer] = match std::env::args().nth(1).as_deref() {
+        None | Some("dcgan") => &DCGAN,
+        Some("resnet") => &RESNET,
+        Some(other) => panic!("the model is dcgan or resnet, found {other}"),
+    };
     let batch = 64;
     let runs = 5;
     println!(
@@ -107,7 +147,7 @@ fn main() {
         "layer (batch 64)", "fwd Burn", "fwd ours", "bwd Burn", "bwd ours", "GFLOP"
     );
     let mut totals = [0.0; 4];
-    for layer in &LAYERS {
+    for layer in layers {
         let flops = layer.flops(batch);
         let mut row = [0.0; 4];
         let mut weight_grad_ms = 0.0;

@@ -2,8 +2,9 @@
 //! weight agree for every stride, padding and kernel the networks use (and a few they do not),
 //! at odd batch sizes and channel counts, with the input tracked or not. The shapes cover
 //! facegan's paths: chunks of several images (small grids), one image a chunk (large grids),
-//! the stride-1 whole-plane copy of 3x3 convolutions, and a batch of one (the cores sharing one
-//! image's patch matrix; flex's own forward for a transposed convolution).
+//! the stride-1 whole-plane copy of 3x3 convolutions, stride-1 convolutions as shifted products
+//! (large grids), and a batch of one (the cores sharing one image's patch matrix or padded
+//! copy; flex's own forward for a transposed convolution).
 #![cfg(feature = "cpu-kernels")]
 
 use burn::module::Param;
@@ -88,7 +89,7 @@ fn random(shape: [usize; 4], seed: u64) -> Tensor<4> {
 /// (batch, c_in, c_out, side, kernel, stride, padding)
 type Convolution = (usize, usize, usize, usize, usize, usize, usize);
 
-const CONVOLUTIONS: [Convolution; 11] = [
+const CONVOLUTIONS: [Convolution; 16] = [
     (3, 3, 8, 16, 4, 2, 1),   // the discriminator's first stage, odd batch
     (2, 5, 7, 8, 4, 2, 1),    // odd channels
     (2, 4, 6, 9, 5, 2, 2),    // kernel 5, odd side
@@ -100,6 +101,12 @@ const CONVOLUTIONS: [Convolution; 11] = [
     (1, 5, 3, 8, 4, 2, 1),    // one image, too few output channels to split
     (1, 16, 20, 16, 3, 1, 1), // one image, output channels split over the cores
     (3, 4, 6, 12, 3, 1, 1),   // 3x3 stride 1 over several images: whole-plane copies
+    // Stride 1 on grids of 32x32 and up with 8+ channels: shifted products, no patch matrix.
+    (3, 8, 12, 32, 3, 1, 1), // the ResNet GAN's 3x3, odd batch
+    (1, 9, 20, 32, 3, 1, 1), // one image, output channels split over the cores
+    (2, 16, 8, 32, 1, 1, 0), // a 1x1 shortcut
+    (2, 8, 5, 34, 3, 1, 0),  // no padding: a 32x32 grid of a 34x34 image
+    (2, 8, 3, 33, 5, 1, 2),  // kernel 5, odd side
 ];
 
 #[test]

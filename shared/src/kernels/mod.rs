@@ -21,6 +21,8 @@ pub mod patches;
 mod products;
 #[cfg(feature = "cpu-kernels")]
 mod resample;
+#[cfg(feature = "cpu-kernels")]
+mod stride_one;
 
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::tensor::Tensor;

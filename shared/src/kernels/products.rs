@@ -32,7 +32,7 @@ thread_local! {
 
 /// Runs `f` on this thread's two scratch buffers of `columns` and `staging` values, whose
 /// contents are left over from earlier calls: `f` must write before it reads.
-fn with_scratch<R>(
+pub(super) fn with_scratch<R>(
     columns: usize,
     staging: usize,
     f: impl FnOnce(&mut [f32], &mut [f32]) -> R,
@@ -52,7 +52,7 @@ fn with_scratch<R>(
 }
 
 /// How many images each chunk holds.
-fn chunk_images(batch: usize, positions: usize) -> usize {
+pub(super) fn chunk_images(batch: usize, positions: usize) -> usize {
     let threads = rayon::current_num_threads().max(1);
     let wide_enough = TARGET_COLUMNS.div_ceil(positions.max(1));
     let per_thread = batch.div_ceil(threads).max(1);
