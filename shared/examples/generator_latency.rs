@@ -2,9 +2,10 @@
 //! GAN at its defaults, fresh weights in inference mode, at batch 1 and 64, with Burn's flex
 //! kernels and with facegan's, in one process. Prints the median of `RUNS` (default 20) calls;
 //! long enough to profile (`perf record`), where `facegan bench` times a handful of calls;
-//! `ours` as a second argument skips Burn's kernels, so a profile holds only facegan's, and a
-//! third picks one batch size.
-//! `cargo run --release --workspace --example generator_latency [RUNS] [ours|both] [BATCH]`
+//! `ours` as a second argument skips Burn's kernels, so a profile holds only facegan's, a third
+//! picks one batch size and a fourth one model.
+//! `cargo run --release --workspace --example generator_latency [RUNS] [ours|both] [BATCH]
+//! [dcgan|resnet]`
 
 mod timing;
 
@@ -25,6 +26,7 @@ fn main() {
         Some(batch) => vec![batch.parse().expect("BATCH is a whole number")],
         None => vec![1, 64],
     };
+    let only_model = std::env::args().nth(4);
     let device = Device::flex();
     let dcgan = DcganConfig::new();
     let resnet = ResnetConfig::new();
@@ -44,6 +46,12 @@ fn main() {
             ("ResNet-64", resnet.latent_size, &g_resnet),
         ];
         for (name, latent, generator) in forwards {
+            if only_model
+                .as_ref()
+                .is_some_and(|model| !name.to_lowercase().starts_with(model))
+            {
+                continue;
+            }
             let values = latent_batch(&seeds, latent);
             let z = Tensor::from_data(
                 TensorData::new(values, [seeds.len(), latent, 1, 1]),
