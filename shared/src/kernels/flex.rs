@@ -656,7 +656,7 @@ fn conv_transpose2d_patches(
 /// through a patch matrix: stride 1 on maps of 32x32 and up, at least 8 channels deep (each
 /// product's inner size). `conv_layers resnet` at batch 64 (2 cores): the ResNet GAN's 64x64
 /// layers 1.3-1.8x faster each way, 32x32 1.1-1.3x; 16x16 +-10%, 8x8 up to 1.4x slower (the
-/// thrown-away positions are a quarter of the work there), 3 channels 1.2x slower.
+/// thrown-away positions add 56% to the work there), 3 channels 1.2x slower.
 fn shifts_pay(p: &Patches) -> bool {
     p.stride == [1, 1] && p.grid[0] * p.grid[1] >= 32 * 32 && p.channels >= 8
 }
