@@ -89,7 +89,7 @@ fn random(shape: [usize; 4], seed: u64) -> Tensor<4> {
 /// (batch, c_in, c_out, side, kernel, stride, padding)
 type Convolution = (usize, usize, usize, usize, usize, usize, usize);
 
-const CONVOLUTIONS: [Convolution; 16] = [
+const CONVOLUTIONS: [Convolution; 17] = [
     (3, 3, 8, 16, 4, 2, 1),   // the discriminator's first stage, odd batch
     (2, 5, 7, 8, 4, 2, 1),    // odd channels
     (2, 4, 6, 9, 5, 2, 2),    // kernel 5, odd side
@@ -107,6 +107,7 @@ const CONVOLUTIONS: [Convolution; 16] = [
     (2, 16, 8, 32, 1, 1, 0), // a 1x1 shortcut
     (2, 8, 5, 34, 3, 1, 0),  // no padding: a 32x32 grid of a 34x34 image
     (2, 8, 3, 33, 5, 1, 2),  // kernel 5, odd side
+    (2, 8, 4, 32, 1, 1, 1),  // padding wider than the kernel: stays with im2col
 ];
 
 #[test]

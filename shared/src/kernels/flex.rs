@@ -658,7 +658,9 @@ fn conv_transpose2d_patches(
 /// layers 1.3-1.8x faster each way, 32x32 1.1-1.3x; 16x16 +-10%, 8x8 up to 1.4x slower (the
 /// thrown-away positions add 56% to the work there), 3 channels 1.2x slower.
 fn shifts_pay(p: &Patches) -> bool {
-    p.stride == [1, 1] && p.grid[0] * p.grid[1] >= 32 * 32 && p.channels >= 8
+    // The input gradient pads by `kernel - 1 - padding`: wider padding stays with im2col.
+    let padding_fits = p.padding[0] < p.kernel[0] && p.padding[1] < p.kernel[1];
+    p.stride == [1, 1] && p.grid[0] * p.grid[1] >= 32 * 32 && p.channels >= 8 && padding_fits
 }
 
 fn conv2d(x: &FlexTensor, weight: &FlexTensor, spec: ConvSpec) -> FlexTensor {
