@@ -215,31 +215,45 @@ pub fn weight_product(maps: &[f32], map_channels: usize, images: &[f32], p: &Pat
         return vec![0.0; size];
     }
     let chunk = chunk_images(p.batch, positions);
-    let chunks: Vec<(&[f32], &[f32])> = maps
-        .chunks(chunk * map_len)
-        .zip(images.chunks(chunk * image_len))
-        .collect();
-    // A fixed split of the chunks into one run per thread, summed in order: the same sums in
-    // the same order every time. (Rayon's fold would group chunks as its threads happen to
-    // steal them, so the last bits of a gradient, and a resumed run, could differ.)
-    let per_run = chunks.len().div_ceil(rayon::current_num_threads().max(1));
+    let [maps, images] =
+        [(maps, map_len), (images, image_len)].map(|(x, len)| x.chunks(chunk * len));
+    let chunks: Vec<(&[f32], &[f32])> = maps.zip(images).collect();
+    sum_over_chunks(&chunks, size, |sum, maps, images| {
+        let patches = with_batch(p, images.len() / image_len);
+        let staging = if patches.batch == 1 { 0 } else { maps.len() };
+        with_scratch(
+            patches.rows() * patches.columns(),
+            staging,
+            |columns, staging| {
+                im2col_into(images, &patches, columns);
+                let columns = Matrix::row_major(columns, patches.rows(), patches.columns());
+                let maps = maps_matrix(maps, map_channels, positions, staging);
+                multiply(sum, maps, columns.transposed(), true);
+            },
+        );
+    })
+}
+
+/// The sum of `size` values that `add` accumulates over every (maps, images) chunk: the weight
+/// gradients' reduction over the batch. A fixed split of the chunks into one run per thread,
+/// summed in order: the same sums in the same order every time. (Rayon's fold would group
+/// chunks as its threads happen to steal them, so the last bits of a gradient, and a resumed
+/// run, could differ.)
+pub(super) fn sum_over_chunks(
+    chunks: &[(&[f32], &[f32])],
+    size: usize,
+    add: impl Fn(&mut [f32], &[f32], &[f32]) + Sync,
+) -> Vec<f32> {
+    let per_run = chunks
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(1);
     let partial: Vec<Vec<f32>> = chunks
         .par_chunks(per_run)
         .map(|run| {
             let mut sum = vec![0.0; size];
             for (maps, images) in run {
-                let patches = with_batch(p, images.len() / image_len);
-                let staging = if patches.batch == 1 { 0 } else { maps.len() };
-                with_scratch(
-                    patches.rows() * patches.columns(),
-                    staging,
-                    |columns, staging| {
-                        im2col_into(images, &patches, columns);
-                        let columns = Matrix::row_major(columns, patches.rows(), patches.columns());
-                        let maps = maps_matrix(maps, map_channels, positions, staging);
-                        multiply(&mut sum, maps, columns.transposed(), true);
-                    },
-                );
+                add(&mut sum, maps, images);
             }
             sum
         })

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use super::buffer::zeros;
 use super::gemm::{Matrix, multiply};
 use super::patches::Patches;
-use super::products::{chunk_images, with_scratch};
+use super::products::{chunk_images, sum_over_chunks, with_scratch};
 
 /// A chunk of images in the padded channel-major layout.
 #[derive(Debug, Clone, Copy)]
@@ -320,46 +320,31 @@ pub fn shifted_weight_product(
         return vec![0.0; tap_len * taps];
     }
     let chunk = chunk_images(p.batch, positions);
-    let chunks: Vec<(&[f32], &[f32])> = maps
-        .chunks(chunk * map_len)
-        .zip(images.chunks(chunk * image_len))
-        .collect();
-    let per_run = chunks.len().div_ceil(rayon::current_num_threads().max(1));
+    let [maps, images] =
+        [(maps, map_len), (images, image_len)].map(|(x, len)| x.chunks(chunk * len));
+    let chunks: Vec<(&[f32], &[f32])> = maps.zip(images).collect();
     // Per kernel offset, `[map channels, p.channels]`.
-    let partial: Vec<Vec<f32>> = chunks
-        .par_chunks(per_run)
-        .map(|run| {
-            let mut sums = vec![0.0; tap_len * taps];
-            for (maps, images) in run {
-                let layout = Padded::new(p, images.len() / image_len);
-                with_scratch(
-                    layout.len(),
-                    map_channels * layout.span(),
-                    |padded, spread| {
-                        layout.fill_channels_last(images, padded);
-                        layout.spread(maps, spread);
-                        let maps =
-                            Matrix::row_major(spread, layout.span(), map_channels).transposed();
-                        for (tap, sum) in sums.chunks_exact_mut(tap_len).enumerate() {
-                            let offset = layout.offset(tap / kw, tap % kw) * p.channels;
-                            let shifted = Matrix::row_major(
-                                &padded[offset..][..layout.span() * p.channels],
-                                layout.span(),
-                                p.channels,
-                            );
-                            multiply(sum, maps, shifted, true);
-                        }
-                    },
-                );
-            }
-            sums
-        })
-        .collect();
-    let mut runs = partial.into_iter();
-    let mut total = runs.next().unwrap_or_else(|| vec![0.0; tap_len * taps]);
-    for run in runs {
-        total.iter_mut().zip(run).for_each(|(a, b)| *a += b);
-    }
+    let total = sum_over_chunks(&chunks, tap_len * taps, |sums, maps, images| {
+        let layout = Padded::new(p, images.len() / image_len);
+        with_scratch(
+            layout.len(),
+            map_channels * layout.span(),
+            |padded, spread| {
+                layout.fill_channels_last(images, padded);
+                layout.spread(maps, spread);
+                let maps = Matrix::row_major(spread, layout.span(), map_channels).transposed();
+                for (tap, sum) in sums.chunks_exact_mut(tap_len).enumerate() {
+                    let offset = layout.offset(tap / kw, tap % kw) * p.channels;
+                    let shifted = Matrix::row_major(
+                        &padded[offset..][..layout.span() * p.channels],
+                        layout.span(),
+                        p.channels,
+                    );
+                    multiply(sum, maps, shifted, true);
+                }
+            },
+        );
+    });
     // [taps, out, in] -> [out, in, taps]
     let mut weight = vec![0.0; tap_len * taps];
     for (tap, sums) in total.chunks_exact(tap_len).enumerate() {
