@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, anyhow, ensure};
 use burn::tensor::Device;
 use facegan_model::SplitMix64;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,7 +15,7 @@ use super::log::{LOG_FILE, Position, StepLog};
 use super::replicas::Replicas;
 use super::report::{self, Plots, Status};
 use super::samples::{SAMPLES_DIR, SNAPSHOT_DIR, write_epoch_samples, write_snapshot};
-use super::{RunConfig, Trainable};
+use super::{DataOf, RunConfig, RunOptions, Trainable};
 use crate::atomic_file::{remove_leftovers, write_atomically};
 
 /// How a call to [`train`] ended.
@@ -122,8 +122,8 @@ pub fn train_on<M: Trainable>(
     let learning_rates = M::learning_rates(config);
     let rate_names: Vec<&str> = learning_rates.iter().map(|(name, _)| *name).collect();
     Plots::new(M::KIND, options.batch_size, M::panels(config), &rate_names).write(run_dir)?;
-    let mut step_log = StepLog::open(&run_dir.join(LOG_FILE), state.step)?;
-    let mut rng = SplitMix64::new(state.rng_state);
+    let step_log = StepLog::open(&run_dir.join(LOG_FILE), state.step)?;
+    let rng = SplitMix64::new(state.rng_state);
     let sample_device = device.clone().without_autodiff();
     // The replicas' threads (none on one device) live as long as the loop.
     std::thread::scope(|scope| -> anyhow::Result<TrainSummary> {
@@ -141,159 +141,254 @@ pub fn train_on<M: Trainable>(
                     .join(" + ")
             );
         }
-
-        let mut report_budget = ReportBudget::default();
         let progress = step_progress_bar();
-        let plain_lines = progress.is_hidden();
-        let started = Instant::now();
-        let elapsed_before = state.elapsed_s;
-        for epoch in state.epoch..options.epochs {
-            let order = epoch_order(options.seed, epoch, items);
-            let first_batch = if epoch == state.epoch { state.batch } else { 0 };
-            progress.set_length(batches as u64);
-            progress.set_position(first_batch as u64);
-            progress.set_prefix(format!("epoch {}/{}", epoch + 1, options.epochs));
-            for number in first_batch..batches {
-                let indices =
-                    &order[number * options.batch_size..(number + 1) * options.batch_size];
-                let losses = replicas.step(
-                    &mut model,
-                    config,
-                    &data,
-                    (epoch, number, state.step + 1),
-                    indices,
-                    &mut rng,
-                    options.inject_nan_at_step == Some(state.step + 1),
-                    &train_device,
-                )?;
-                state.step += 1;
-                state.elapsed_s = elapsed_before + started.elapsed().as_secs_f64();
-                let position = Position {
-                    step: state.step,
-                    epoch: epoch + 1,
-                    batch: number + 1,
-                    batches,
-                    elapsed_s: state.elapsed_s,
-                };
-                let summary = M::summary(&losses);
-                let line = summary
-                    .iter()
-                    .map(|(name, value)| format!("{name} {value:.4}"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                if summary.iter().any(|(_, value)| !value.is_finite()) {
-                    progress.abandon();
-                    let diverged = format!(
-                        "training diverged at epoch {}, batch {}/{} (step {}): {line}. Stopped \
-                     without saving; the last good checkpoint in {} is intact. Try lower \
-                     learning rates or label smoothing.",
-                        position.epoch,
-                        position.batch,
-                        batches,
-                        position.step,
-                        run_dir.display()
-                    );
-                    refresh_report(run_dir, Status::Ended(format!("Stopped: {diverged}")));
-                    bail!(diverged);
-                }
-                step_log.write(&position, &losses, &learning_rates)?;
-                if plain_lines {
-                    log::info!(
-                        "epoch {}/{} batch {}/{batches} [{:.0}s] {line}",
-                        position.epoch,
-                        options.epochs,
-                        position.batch,
-                        position.elapsed_s
-                    );
-                }
-                progress.set_message(line);
-                progress.inc(1);
+        let epochs = Epochs::<M> {
+            config,
+            data: &data,
+            run_dir,
+            options: &options,
+            items,
+            batches,
+            train_device: &train_device,
+            sample_device: &sample_device,
+            learning_rates,
+            stop,
+            replicas: &replicas,
+            step_log,
+            rng,
+            plain_lines: progress.is_hidden(),
+            progress,
+            report_budget: ReportBudget::default(),
+            started: Instant::now(),
+            elapsed_before: state.elapsed_s,
+        };
+        epochs.run(&mut model, &mut state)
+    })
+}
 
-                state.epoch = epoch;
-                state.batch = number + 1;
-                state.rng_state = rng.state;
-                let time_up = options.minutes > 0.0 && state.elapsed_s >= options.minutes * 60.0;
-                if time_up || stop.load(Ordering::SeqCst) {
-                    save(run_dir, &model, &state)?;
-                    progress.abandon();
-                    let how = if time_up {
-                        format!("reached --minutes {}", options.minutes)
-                    } else {
-                        "was interrupted".to_owned()
-                    };
-                    refresh_report(
-                        run_dir,
-                        Status::Ended(format!(
-                            "Training {how} at step {} and saved a checkpoint: the same command \
-                         resumes it.",
-                            state.step
-                        )),
-                    );
-                    return Ok(TrainSummary {
-                        outcome: if time_up {
-                            Outcome::TimeUp
-                        } else {
-                            Outcome::Interrupted
-                        },
-                        epochs_done: epoch,
-                        steps: state.step,
-                    });
-                }
-                if options.checkpoint_every > 0
-                    && state.step.is_multiple_of(options.checkpoint_every as u64)
-                {
-                    save(run_dir, &model, &state)?;
-                }
-            }
-            let grid = model.samples(config, &data, &sample_device)?;
-            write_epoch_samples(&grid, run_dir, epoch + 1)?;
-            let mut note = model.end_epoch(config, &data, run_dir, epoch + 1, &grid)?;
-            let snapshot_due =
-                options.snapshot_every > 0 && (epoch + 1).is_multiple_of(options.snapshot_every);
-            if snapshot_due && let Some(bytes) = model.snapshot(config, &data) {
-                let path = write_snapshot(run_dir, epoch + 1, &bytes)?;
-                note.push_str(&format!(", kept {}", path.display()));
-            }
-            state.epoch = epoch + 1;
-            state.batch = 0;
-            save(run_dir, &model, &state)?;
-            let last_epoch = epoch + 1 == options.epochs;
-            if last_epoch || report_budget.allows() {
-                let status = if last_epoch {
-                    Status::Ended(format!(
-                        "Training finished: {} epochs, {} steps.",
-                        options.epochs, state.step
-                    ))
-                } else {
-                    Status::Training
-                };
-                if let Some(seconds) = refresh_report(run_dir, status) {
-                    report_budget.spent(seconds);
-                    note.push_str(&format!(", report.html ({seconds:.2}s)"));
+/// The epoch and batch loop of one [`train_on`] call, and what it carries between steps.
+struct Epochs<'a, M: Trainable> {
+    config: &'a M::Config,
+    data: &'a DataOf<M>,
+    run_dir: &'a Path,
+    options: &'a RunOptions,
+    /// Items in an epoch, and whole batches of them.
+    items: usize,
+    batches: usize,
+    train_device: &'a Device,
+    sample_device: &'a Device,
+    learning_rates: Vec<(&'static str, f64)>,
+    stop: &'a AtomicBool,
+    replicas: &'a Replicas,
+    step_log: StepLog,
+    rng: SplitMix64,
+    progress: ProgressBar,
+    /// The bar is hidden (output not a terminal): log lines say what it would show.
+    plain_lines: bool,
+    report_budget: ReportBudget,
+    started: Instant,
+    /// Training seconds of the run before this call (a resumed run's clock goes on).
+    elapsed_before: f64,
+}
+
+impl<M: Trainable> Epochs<'_, M> {
+    /// Trains from where `state` stands to the last epoch, or until time is up or the stop
+    /// flag is raised (a checkpoint is written first).
+    fn run(mut self, model: &mut M, state: &mut RunState) -> anyhow::Result<TrainSummary> {
+        let epochs = self.options.epochs;
+        for epoch in state.epoch..epochs {
+            let order = epoch_order(self.options.seed, epoch, self.items);
+            let first_batch = if epoch == state.epoch { state.batch } else { 0 };
+            self.progress.set_length(self.batches as u64);
+            self.progress.set_position(first_batch as u64);
+            self.progress
+                .set_prefix(format!("epoch {}/{epochs}", epoch + 1));
+            for number in first_batch..self.batches {
+                let size = self.options.batch_size;
+                let indices = &order[number * size..(number + 1) * size];
+                if let Some(stopped) = self.step(model, state, (epoch, number), indices)? {
+                    return Ok(stopped);
                 }
             }
-            let line = format!(
-                "epoch {}/{} done at step {} ({:.0}s): samples/epoch_{:03}.png{note}",
-                epoch + 1,
-                options.epochs,
-                state.step,
-                state.elapsed_s,
-                epoch + 1,
-            );
-            // A hidden bar (output not a terminal) prints nothing: the log says it instead.
-            if plain_lines {
-                log::info!("{line}");
-            } else {
-                progress.println(line);
-            }
+            self.end_epoch(model, state, epoch)?;
         }
-        progress.finish_and_clear();
+        self.progress.finish_and_clear();
         Ok(TrainSummary {
             outcome: Outcome::Finished,
-            epochs_done: options.epochs,
+            epochs_done: epochs,
             steps: state.step,
         })
-    })
+    }
+
+    /// Batch `number` of `epoch`: the step, its log row and line, the NaN guard, and the
+    /// checkpoints due after it. Returns the summary when the run stops after this step.
+    fn step(
+        &mut self,
+        model: &mut M,
+        state: &mut RunState,
+        (epoch, number): (usize, usize),
+        indices: &[usize],
+    ) -> anyhow::Result<Option<TrainSummary>> {
+        let losses = self.replicas.step(
+            model,
+            self.config,
+            self.data,
+            (epoch, number, state.step + 1),
+            indices,
+            &mut self.rng,
+            self.options.inject_nan_at_step == Some(state.step + 1),
+            self.train_device,
+        )?;
+        state.step += 1;
+        state.elapsed_s = self.elapsed_before + self.started.elapsed().as_secs_f64();
+        let position = Position {
+            step: state.step,
+            epoch: epoch + 1,
+            batch: number + 1,
+            batches: self.batches,
+            elapsed_s: state.elapsed_s,
+        };
+        let summary = M::summary(&losses);
+        let line = summary
+            .iter()
+            .map(|(name, value)| format!("{name} {value:.4}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if summary.iter().any(|(_, value)| !value.is_finite()) {
+            return Err(self.diverged(&position, &line));
+        }
+        self.step_log
+            .write(&position, &losses, &self.learning_rates)?;
+        if self.plain_lines {
+            log::info!(
+                "epoch {}/{} batch {}/{} [{:.0}s] {line}",
+                position.epoch,
+                self.options.epochs,
+                position.batch,
+                self.batches,
+                position.elapsed_s
+            );
+        }
+        self.progress.set_message(line);
+        self.progress.inc(1);
+
+        state.epoch = epoch;
+        state.batch = number + 1;
+        state.rng_state = self.rng.state;
+        let minutes = self.options.minutes;
+        let time_up = minutes > 0.0 && state.elapsed_s >= minutes * 60.0;
+        if time_up || self.stop.load(Ordering::SeqCst) {
+            return self.stopped(model, state, epoch, time_up).map(Some);
+        }
+        let every = self.options.checkpoint_every;
+        if every > 0 && state.step.is_multiple_of(every as u64) {
+            save(self.run_dir, model, state)?;
+        }
+        Ok(None)
+    }
+
+    /// A non-finite loss: nothing is saved, so the last checkpoint stays the last good one.
+    fn diverged(&self, position: &Position, line: &str) -> anyhow::Error {
+        self.progress.abandon();
+        let diverged = format!(
+            "training diverged at epoch {}, batch {}/{} (step {}): {line}. Stopped without \
+             saving; the last good checkpoint in {} is intact. Try lower learning rates or \
+             label smoothing.",
+            position.epoch,
+            position.batch,
+            self.batches,
+            position.step,
+            self.run_dir.display()
+        );
+        refresh_report(self.run_dir, Status::Ended(format!("Stopped: {diverged}")));
+        anyhow!(diverged)
+    }
+
+    /// Time is up or the stop flag was raised: a checkpoint, then the summary.
+    fn stopped(
+        &self,
+        model: &M,
+        state: &RunState,
+        epoch: usize,
+        time_up: bool,
+    ) -> anyhow::Result<TrainSummary> {
+        save(self.run_dir, model, state)?;
+        self.progress.abandon();
+        let how = if time_up {
+            format!("reached --minutes {}", self.options.minutes)
+        } else {
+            "was interrupted".to_owned()
+        };
+        refresh_report(
+            self.run_dir,
+            Status::Ended(format!(
+                "Training {how} at step {} and saved a checkpoint: the same command resumes it.",
+                state.step
+            )),
+        );
+        Ok(TrainSummary {
+            outcome: if time_up {
+                Outcome::TimeUp
+            } else {
+                Outcome::Interrupted
+            },
+            epochs_done: epoch,
+            steps: state.step,
+        })
+    }
+
+    /// The end of `epoch` (0-based): the sample grid, the model's own work, a snapshot when
+    /// due, the checkpoint, and the report when its time budget allows.
+    fn end_epoch(
+        &mut self,
+        model: &mut M,
+        state: &mut RunState,
+        epoch: usize,
+    ) -> anyhow::Result<()> {
+        let (config, data, run_dir) = (self.config, self.data, self.run_dir);
+        let grid = model.samples(config, data, self.sample_device)?;
+        write_epoch_samples(&grid, run_dir, epoch + 1)?;
+        let mut note = model.end_epoch(config, data, run_dir, epoch + 1, &grid)?;
+        let every = self.options.snapshot_every;
+        let snapshot_due = every > 0 && (epoch + 1).is_multiple_of(every);
+        if snapshot_due && let Some(bytes) = model.snapshot(config, data) {
+            let path = write_snapshot(run_dir, epoch + 1, &bytes)?;
+            note.push_str(&format!(", kept {}", path.display()));
+        }
+        state.epoch = epoch + 1;
+        state.batch = 0;
+        save(run_dir, model, state)?;
+        let epochs = self.options.epochs;
+        let last_epoch = epoch + 1 == epochs;
+        if last_epoch || self.report_budget.allows() {
+            let status = if last_epoch {
+                Status::Ended(format!(
+                    "Training finished: {epochs} epochs, {} steps.",
+                    state.step
+                ))
+            } else {
+                Status::Training
+            };
+            if let Some(seconds) = refresh_report(run_dir, status) {
+                self.report_budget.spent(seconds);
+                note.push_str(&format!(", report.html ({seconds:.2}s)"));
+            }
+        }
+        let line = format!(
+            "epoch {}/{epochs} done at step {} ({:.0}s): samples/epoch_{:03}.png{note}",
+            epoch + 1,
+            state.step,
+            state.elapsed_s,
+            epoch + 1,
+        );
+        // A hidden bar prints nothing: the log says it instead.
+        if self.plain_lines {
+            log::info!("{line}");
+        } else {
+            self.progress.println(line);
+        }
+        Ok(())
+    }
 }
 
 /// Most of the wall-clock time epoch-end reports may take (a long log on a fast GPU makes
