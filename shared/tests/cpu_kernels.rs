@@ -50,15 +50,20 @@ fn outputs_and_gradients(
 /// The kernels are switched process-wide: the tests take turns.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// This test's turn with the process-wide kernel switch, until the guard drops.
+fn take_turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn check(
     name: &str,
     x: Tensor<4>,
     weight: Tensor<4>,
     run: &dyn Fn(Tensor<4>, Tensor<4>) -> Tensor<4>,
 ) {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = take_turn();
     for track_input in [true, false] {
         let (y, dx, dw) = outputs_and_gradients(true, &x, &weight, track_input, run);
         let (y_ref, dx_ref, dw_ref) = outputs_and_gradients(false, &x, &weight, track_input, run);
@@ -167,71 +172,62 @@ fn conv_transpose2d_matches_burn_in_value_and_gradients() {
     }
 }
 
+/// Output, input gradient and the gradient of a tensor added to the output, of an
+/// element-wise `op` on `data` under a weighted sum, with facegan's kernels on or off. The
+/// added tensor shares the output's gradient buffer, which the backward step must therefore
+/// not overwrite.
+fn activation_run(
+    op: &dyn Fn(Tensor<4>) -> Tensor<4>,
+    data: &TensorData,
+    weights: &TensorData,
+    fast: bool,
+) -> [TensorData; 3] {
+    use_fast_kernels(fast);
+    let device = Device::flex().autodiff();
+    let x = Tensor::<4>::from_data(data.clone(), &device).require_grad();
+    let weights = Tensor::<4>::from_data(weights.clone(), &device);
+    let side = Tensor::<4>::zeros(data.shape().clone(), &device).require_grad();
+    let y = op(x.clone());
+    let grads = ((y.clone() + side.clone()) * weights).sum().backward();
+    let grad = x.grad(&grads).expect("tracked").into_data();
+    let side_grad = side.grad(&grads).expect("tracked").into_data();
+    use_fast_kernels(true);
+    [y.without_autodiff().into_data(), grad, side_grad]
+}
+
+/// `count` values of `f(i)`.
+fn values_of(count: usize, f: impl Fn(f32) -> f32) -> Vec<f32> {
+    (0..count).map(|i| f(i as f32)).collect()
+}
+
 #[test]
 fn leaky_relu_matches_burn_in_value_and_gradient() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let device = Device::flex().autodiff();
+    let _turn = take_turn();
+    let leaky = |x| facegan_model::kernels::leaky_relu(x, 0.2);
     // A small tensor, and one that the cores split into several tasks.
     for shape in [[3, 5, 7, 11], [2, 8, 64, 80]] {
         let count: usize = shape.iter().product();
         // Values on both sides of zero, and zero itself (where both take the positive branch).
-        let mut values: Vec<f32> = (0..count).map(|i| (i as f32 * 0.37).sin()).collect();
+        let mut values = values_of(count, |i| (i * 0.37).sin());
         values[4] = 0.0;
         let data = TensorData::new(values, shape);
-        let weights: Vec<f32> = (0..count).map(|i| (i as f32 * 0.11).cos()).collect();
-        let weights = Tensor::<4>::from_data(TensorData::new(weights, shape), &device);
-        let run = |fast: bool| {
-            use_fast_kernels(fast);
-            let x = Tensor::<4>::from_data(data.clone(), &device).require_grad();
-            // `side` shares the output's gradient buffer, which the backward step must
-            // therefore not overwrite.
-            let side = Tensor::<4>::zeros(shape, &device).require_grad();
-            let y = facegan_model::kernels::leaky_relu(x.clone(), 0.2);
-            let grads = ((y.clone() + side.clone()) * weights.clone())
-                .sum()
-                .backward();
-            let grad = x.grad(&grads).expect("tracked").without_autodiff();
-            let side_grad = side.grad(&grads).expect("tracked").without_autodiff();
-            use_fast_kernels(true);
-            (y.without_autodiff(), grad, side_grad)
-        };
-        let (y, grad, side_grad) = run(true);
-        let (y_ref, grad_ref, side_grad_ref) = run(false);
-        assert_eq!(y.to_data(), y_ref.to_data(), "output {shape:?}");
-        assert_eq!(grad.to_data(), grad_ref.to_data(), "gradient {shape:?}");
-        assert_eq!(side_grad.to_data(), side_grad_ref.to_data(), "{shape:?}");
+        let weights = TensorData::new(values_of(count, |i| (i * 0.11).cos()), shape);
+        let ours = activation_run(&leaky, &data, &weights, true);
+        let burn = activation_run(&leaky, &data, &weights, false);
+        assert_eq!(ours, burn, "output, gradient, side gradient {shape:?}");
     }
 }
 
 #[test]
 fn tanh_matches_burn_in_value_and_gradient() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let device = Device::flex().autodiff();
+    let _turn = take_turn();
+    let tanh = |x| facegan_model::kernels::tanh(x);
     for shape in [[3, 5, 7, 11], [2, 3, 128, 128]] {
         let count: usize = shape.iter().product();
-        let values: Vec<f32> = (0..count).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
-        let data = TensorData::new(values, shape);
-        let weights: Vec<f32> = (0..count).map(|i| (i as f32 * 0.11).cos()).collect();
-        let weights = Tensor::<4>::from_data(TensorData::new(weights, shape), &device);
-        let run = |fast: bool| {
-            use_fast_kernels(fast);
-            let x = Tensor::<4>::from_data(data.clone(), &device).require_grad();
-            let side = Tensor::<4>::zeros(shape, &device).require_grad();
-            let y = facegan_model::kernels::tanh(x.clone());
-            let grads = ((y.clone() + side.clone()) * weights.clone())
-                .sum()
-                .backward();
-            let grad = x.grad(&grads).expect("tracked").into_data();
-            let side_grad = side.grad(&grads).expect("tracked").into_data();
-            use_fast_kernels(true);
-            (y.without_autodiff().into_data(), grad, side_grad)
-        };
-        let (y, grad, side_grad) = run(true);
-        let (y_ref, grad_ref, side_grad_ref) = run(false);
+        let data = TensorData::new(values_of(count, |i| (i * 0.37).sin() * 3.0), shape);
+        let weights = TensorData::new(values_of(count, |i| (i * 0.11).cos()), shape);
+        let [y, grad, side_grad] = activation_run(&tanh, &data, &weights, true);
+        let [y_ref, grad_ref, side_grad_ref] = activation_run(&tanh, &data, &weights, false);
         let tolerance = burn::tensor::Tolerance::absolute(1e-6);
         y.assert_approx_eq::<f32>(&y_ref, tolerance);
         grad.assert_approx_eq::<f32>(&grad_ref, tolerance);
@@ -241,9 +237,7 @@ fn tanh_matches_burn_in_value_and_gradient() {
 
 #[test]
 fn a_sum_matches_burn_in_value_and_gradients() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = take_turn();
     let device = Device::flex().autodiff();
     for shape in [[3, 5, 7, 11], [2, 16, 64, 64]] {
         let a = random(shape, 11).to_data();
@@ -280,9 +274,7 @@ fn a_sum_matches_burn_in_value_and_gradients() {
 
 #[test]
 fn batch_norm_then_relu_in_one_pass_matches_burn() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = take_turn();
     let device = Device::flex();
     let channels = 6;
     let mut norm = burn::nn::BatchNormConfig::new(channels).init(&device);
@@ -346,9 +338,7 @@ fn batch_norm_run(fast: bool, x: &TensorData, mix: &TensorData) -> [TensorData; 
 
 #[test]
 fn batch_norm_matches_burn_in_value_gradients_and_running_statistics() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = take_turn();
     for (i, shape) in [[5, 3, 4, 6], [64, 8, 4, 4], [3, 4, 2, 1]]
         .into_iter()
         .enumerate()
@@ -390,9 +380,7 @@ fn batch_norm_matches_burn_in_value_gradients_and_running_statistics() {
 
 #[test]
 fn batch_norm_matches_burn_in_inference() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = take_turn();
     let device = Device::flex();
     let channels = 6;
     let mut norm = burn::nn::BatchNormConfig::new(channels).init(&device);
@@ -436,9 +424,7 @@ fn resample_run(fast: bool, x: &TensorData, double: bool) -> (TensorData, Tensor
 
 #[test]
 fn resolution_changes_match_burn_in_value_and_gradient() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = take_turn();
     // A small tensor, and one whose planes the cores split into several tasks.
     for shape in [[3, 5, 6, 8], [2, 40, 32, 32]] {
         let count: usize = shape.iter().product();
@@ -470,9 +456,7 @@ fn resolution_changes_match_burn_in_value_and_gradient() {
 /// it after the product; the output and the bias gradient match Burn's.
 #[test]
 fn a_convolution_with_a_bias_matches_burn() {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = take_turn();
     let x = random([4, 3, 9, 9], 41).into_data();
     let conv = Conv2dConfig::new([3, 5], [3, 3])
         .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
