@@ -4,6 +4,8 @@
 #   - facegan.xz and, with SPIRV=1 (the default), facegan-vulkan.xz: stripped release binaries
 #     (WGSL kernels; and the `vulkan` feature's SPIR-V kernels, built into target/vulkan).
 #     The machine is bare and offline, with no Rust; a binary is 121 MB as built, 16 MB as xz.
+#   - .gl/: the Vulkan loader's Debian packages (the lent machine has the NVIDIA driver but no
+#     libvulkan), downloaded once by the device README's recipe; every call carries `.gl`.
 #   - faces.tar.gz (with FACES=DIR): prepared faces re-encoded as WebP q85 (1.4 KB each against
 #     9.3 KB as PNG), as many in name order as fit BUDGET_MB (default 34), for a training run
 #     (gzip only squeezes out tar's 512-byte headers and padding, a third of a plain tar).
@@ -16,6 +18,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .device
 grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo /.device/ >>.git/info/exclude
+if ! compgen -G '.gl/libvulkan1_*.deb' >/dev/null; then
+  grep -qx '/.gl/' .git/info/exclude 2>/dev/null || echo /.gl/ >>.git/info/exclude
+  mkdir -p .gl /tmp/amd64/partial
+  apt=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64)
+  apt-get "${apt[@]}" update -qq
+  (cd .gl && apt-get "${apt[@]}" download -qq libvulkan1)
+  echo "downloaded the Vulkan loader into .gl/: $(ls .gl)"
+fi
 # The same command as scripts/test-all.sh: one feature set, so Burn is never rebuilt between them.
 cargo build --release -q --workspace --all-targets
 pack() { # BINARY NAME
