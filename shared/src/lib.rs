@@ -3,6 +3,7 @@
 //! the trainer and the web page run exactly the same generator.
 
 pub mod attributes;
+pub mod batch_moments;
 pub mod config;
 pub mod directions;
 pub mod face_generator;

@@ -101,17 +101,18 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
         }
         generator_of_run(run_dir, args.from, &device)?
     };
-    let generator = match (args.standing_statistics, generator) {
-        (0, generator) => generator,
-        (count, FaceGenerator::Dcgan(generator)) => {
+    let generator = match args.standing_statistics {
+        0 => generator,
+        count => {
             let latents = standing_latents(count, config.latent_size(), &device);
-            FaceGenerator::Dcgan(generator.with_standing_statistics(&latents))
-        }
-        (_, generator) => {
-            log::info!(
-                "standing statistics are measured for the DCGAN only: keeping the ResNet's running averages"
-            );
-            generator
+            match generator {
+                FaceGenerator::Dcgan(g) => {
+                    FaceGenerator::Dcgan(g.with_standing_statistics(&latents))
+                }
+                FaceGenerator::Resnet(g) => {
+                    FaceGenerator::Resnet(g.with_standing_statistics(&latents))
+                }
+            }
         }
     };
     let bytes = save_face_generator_as(&generator, &config, precision);

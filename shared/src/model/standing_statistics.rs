@@ -8,10 +8,10 @@
 //! each layer's mean and variance over many latents, with the layers before it already
 //! normalised by their measured statistics, gives the population statistics of these weights.
 
-use burn::module::RunningState;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 
 use super::Generator;
+use crate::batch_moments::BatchMoments;
 use crate::kernels::conv_transpose2d;
 
 impl Generator {
@@ -21,59 +21,18 @@ impl Generator {
     pub fn with_standing_statistics(mut self, latents: &[Tensor<4>]) -> Self {
         assert!(!latents.is_empty(), "standing statistics need latents");
         for index in 0..self.blocks.len() {
-            let channels = self.blocks[index].norm.gamma.dims()[0];
-            // Per-batch sums are added in f64: the last layer sees millions of values a channel.
-            let mut sum = vec![0.0f64; channels];
-            let mut sum_of_squares = vec![0.0f64; channels];
-            let mut count = 0usize;
+            let mut moments = BatchMoments::new(self.blocks[index].norm.gamma.dims()[0]);
             for z in latents {
                 // [n, latent, 1, 1] -> ... -> input of block `index`
                 let input = self.blocks[..index]
                     .iter()
                     .fold(z.clone(), |x, block| block.forward(x));
-                // [n, c, h, w] -> [c, n * h * w]
-                let activation = conv_transpose2d(&self.blocks[index].conv, input);
-                let [n, c, h, w] = activation.dims();
-                let by_channel = activation.swap_dims(0, 1).reshape([c, n * h * w]);
-                let batch_sum = by_channel.clone().sum_dim(1).into_data();
-                let batch_squares = by_channel.square().sum_dim(1).into_data();
-                for (total, value) in sum.iter_mut().zip(floats(batch_sum)) {
-                    *total += value;
-                }
-                for (total, value) in sum_of_squares.iter_mut().zip(floats(batch_squares)) {
-                    *total += value;
-                }
-                count += n * h * w;
+                moments.add(conv_transpose2d(&self.blocks[index].conv, input));
             }
-            let mean: Vec<f32> = sum.iter().map(|s| (s / count as f64) as f32).collect();
-            let variance: Vec<f32> = sum
-                .iter()
-                .zip(&sum_of_squares)
-                .map(|(s, q)| {
-                    let mean = s / count as f64;
-                    (q / count as f64 - mean * mean).max(0.0) as f32
-                })
-                .collect();
-            let norm = &mut self.blocks[index].norm;
-            let device = norm.gamma.device();
-            norm.running_mean = RunningState::new(Tensor::from_data(
-                TensorData::new(mean, [channels]),
-                &device,
-            ));
-            norm.running_var = RunningState::new(Tensor::from_data(
-                TensorData::new(variance, [channels]),
-                &device,
-            ));
+            moments.set_on(&mut self.blocks[index].norm);
         }
         self
     }
-}
-
-fn floats(data: TensorData) -> impl Iterator<Item = f64> {
-    data.iter::<f32>()
-        .map(f64::from)
-        .collect::<Vec<_>>()
-        .into_iter()
 }
 
 #[cfg(test)]
