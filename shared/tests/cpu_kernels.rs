@@ -101,8 +101,8 @@ const CONVOLUTIONS: [Convolution; 17] = [
     (3, 8, 1, 4, 4, 1, 0),    // the output layer: a 4x4 map to one logit
     (2, 3, 4, 6, 3, 1, 1),    // stride 1, "same" padding
     (64, 16, 32, 8, 4, 2, 1), // a training batch
-    (37, 6, 10, 8, 4, 2, 1),  // 4x4 grids: chunks of 16 images, the last one short
-    (5, 4, 6, 34, 4, 2, 1),   // a 17x17 grid: one image a chunk
+    (37, 6, 10, 8, 4, 2, 1),  // 4x4 grids: chunks of many images, the last one short
+    (5, 4, 6, 46, 4, 2, 1),   // a 23x23 grid: one image a chunk
     (1, 5, 3, 8, 4, 2, 1),    // one image, too few output channels to split
     (1, 16, 20, 16, 3, 1, 1), // one image, output channels split over the cores
     (3, 4, 6, 12, 3, 1, 1),   // 3x3 stride 1 over several images: whole-plane copies
@@ -139,14 +139,15 @@ fn conv2d_matches_burn_in_value_and_gradients() {
 /// (batch, c_in, c_out, side, kernel, stride, padding, padding_out)
 type Transposed = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const TRANSPOSED: [Transposed; 8] = [
+const TRANSPOSED: [Transposed; 9] = [
     (3, 10, 16, 1, 4, 1, 0, 0),  // the generator's projection: 1x1 -> 4x4
     (2, 8, 5, 4, 4, 2, 1, 0),    // a stride-2 stage, odd channels
     (2, 6, 3, 5, 5, 2, 2, 1),    // kernel 5 with an output padding
     (2, 4, 4, 3, 3, 1, 1, 0),    // stride 1
     (64, 32, 16, 8, 4, 2, 1, 0), // a training batch
-    (37, 6, 5, 4, 4, 2, 1, 0),   // 4x4 grids: chunks of 16 images, the last one short
-    (3, 4, 3, 17, 4, 2, 1, 0),   // a 17x17 grid: one image a chunk
+    (37, 6, 5, 4, 4, 2, 1, 0),   // 4x4 grids: chunks of many images, the last one short
+    (3, 4, 3, 23, 4, 2, 1, 0),   // a 23x23 grid: one image a chunk
+    (3, 4, 3, 17, 4, 2, 1, 0),   // a 17x17 grid: two images a chunk, the last one short
     (1, 6, 4, 4, 4, 2, 1, 0),    // one image: flex's forward, facegan's gradients
 ];
 

@@ -7,8 +7,8 @@
 //!   convolution's forward;
 //! - [`weight_product`]: `maps x im2col(images)^T` summed over the batch: both weight gradients.
 //!
-//! Images go in chunks so that a product spans at least [`TARGET_COLUMNS`] columns (one image
-//! of a 16x16 grid, sixteen of a 4x4 one) while each core still gets whole chunks.
+//! Images go in chunks so that a product spans at least [`TARGET_COLUMNS`] columns (two images
+//! of a 16x16 grid, thirty-two of a 4x4 one) while each core still gets whole chunks.
 
 use std::cell::RefCell;
 
@@ -19,9 +19,13 @@ use super::gemm::{Matrix, multiply};
 use super::patches::{Patches, col2im_add, im2col_into, im2col_rows};
 
 /// Columns (grid positions over the chunk's images) a product should span: narrower ones fall
-/// to gemm's slow edge kernels. `facegan bench` on 2 cores: 64 gave 42 images/s, 256 46-47,
-/// 512 44, 1024 46.
-const TARGET_COLUMNS: usize = 256;
+/// to gemm's slow edge kernels. `facegan bench` on 2 cores, first kernels (Intel): 64 gave 42
+/// images/s, 256 46-47, 512 44, 1024 46. Today's kernels on an AMD EPYC (2026-12-01,
+/// `bench/compare_pytorch.sh`): 512 against 256 keeps training where it was (DCGAN 115-117
+/// images/s against 108-116; ResNet 107-111 against 110-111) and takes the DCGAN generator at
+/// batch 64 from 50-55 ms to 46-49 ms, which put it ahead of PyTorch's (1.07-1.08x, from
+/// 0.92-0.99x). Grids of 32x32 and up hold one image a chunk either way.
+const TARGET_COLUMNS: usize = 512;
 
 thread_local! {
     /// Each core's working memory (patch matrix, staging matrix), kept between calls: fresh
