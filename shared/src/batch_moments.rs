@@ -76,3 +76,29 @@ fn floats(data: TensorData) -> impl Iterator<Item = f64> {
         .collect::<Vec<_>>()
         .into_iter()
 }
+
+/// How far `normalised`, the inference output of `norm` over some batches (`[n, c, h, w]`,
+/// before any activation), is from what the layer promises: per-channel mean `beta` and
+/// standard deviation `|gamma|`. The worst channel's distance relative to `|gamma|`; zero
+/// means the layer's statistics are the data's. Both generators' standing-statistics tests.
+#[cfg(test)]
+pub(crate) fn worst_normalisation_error(norm: &BatchNorm, normalised: Tensor<4>) -> f64 {
+    let [n, c, h, w] = normalised.dims();
+    let by_channel = normalised.swap_dims(0, 1).reshape([c, n * h * w]);
+    let mean = by_channel.clone().mean_dim(1);
+    let deviation = by_channel.sub(mean.clone()).square().mean_dim(1).sqrt();
+    let values = |t: Tensor<2>| floats(t.into_data()).collect::<Vec<f64>>();
+    let gamma = values(norm.gamma.val().reshape([c, 1]));
+    let beta = values(norm.beta.val().reshape([c, 1]));
+    let mut worst = 0.0f64;
+    for (((m, d), g), b) in values(mean)
+        .into_iter()
+        .zip(values(deviation))
+        .zip(gamma)
+        .zip(beta)
+    {
+        let g = g.abs();
+        worst = worst.max((m - b).abs() / g).max((d - g).abs() / g);
+    }
+    worst
+}
