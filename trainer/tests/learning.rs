@@ -7,7 +7,7 @@ mod common;
 use std::sync::atomic::AtomicBool;
 
 use burn::tensor::Device;
-use common::{colour_stats, distance, temp_dir, tiny_config, write_shapes};
+use common::{colour_stats, distance, take_turn, temp_dir, tiny_config, write_shapes};
 use facegan_trainer::dcgan::LabelSmoothing;
 use facegan_trainer::dcgan::train;
 use facegan_trainer::export::generator_from_run;
@@ -22,16 +22,10 @@ struct Learnt {
     after_background: f64,
 }
 
-/// Burn's random stream is one per process and the trainer seeds it: runs side by side would
-/// draw from each other's stream, so the tests here take turns.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// Trains the tiny DCGAN on 2,048 shapes at `batch_size` for `epochs` with the default
 /// learning rates, and measures 128 samples before and after.
 fn learn(batch_size: usize, epochs: usize, seed: u64) -> Learnt {
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = take_turn();
     let dir = temp_dir();
     let data = dir.path().join("shapes");
     let real = write_shapes(&data, 2048, 32, 1);
