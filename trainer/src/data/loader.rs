@@ -86,6 +86,14 @@ pub fn load_folder(
     load_files(&files, size, dir)
 }
 
+/// [`load_folder`] for a training run: the files that could not be decoded are named in a
+/// warning and the run goes on without them.
+pub fn load_training_set(dir: &Path, size: usize, max_images: usize) -> anyhow::Result<ImageSet> {
+    let (images, skipped) = load_folder(dir, size, max_images)?;
+    report_skipped(&skipped, images.len());
+    Ok(images)
+}
+
 /// Decodes (in parallel) `files` into a square `size` x `size` set, in the given order; files
 /// that fail to decode are skipped and returned. `dir` names the set in errors.
 pub fn load_files(

@@ -6,5 +6,5 @@ mod loader;
 pub use batch::batch_tensor;
 pub use loader::{
     IMAGE_EXTENSIONS, ImageSet, Skipped, decode_files, find_images, load_files, load_folder,
-    report_skipped,
+    load_training_set, report_skipped,
 };

@@ -21,10 +21,9 @@ pub use labels::{LabelPolicy, LabelSmoothing};
 
 use crate::adversarial::{bce_with_logits, read_scalars, scoring_copy};
 use crate::augment::augment;
-use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
+use crate::data::{ImageSet, batch_tensor, load_training_set};
 use crate::face_gan::{
-    SAMPLE_SEEDS, blend, check_diversity, decay_at, diversity_panel, gan_sections, latent_tensor,
-    load_average, noise, render_faces,
+    GeneratorAverage, check_diversity, diversity_panel, gan_sections, noise, sample_grid,
 };
 use crate::run::{
     Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module,
@@ -55,8 +54,7 @@ pub struct DcganLosses {
 /// Both networks, their optimisers and the generator's moving average.
 pub struct Dcgan {
     pub generator: Generator,
-    /// The moving average of `generator` (off the autodiff device); `None` with `--ema-decay 0`.
-    average: Option<Generator>,
+    average: GeneratorAverage<Generator>,
     discriminator: Discriminator,
     generator_optimizer: ModuleOptimizer,
     discriminator_optimizer: ModuleOptimizer,
@@ -77,10 +75,7 @@ impl RunConfig for TrainConfig {
 
     fn load_data(&self) -> anyhow::Result<ImageSet> {
         self.validate()?;
-        let (images, skipped) =
-            load_folder(&self.data, self.model.image_size, self.run.max_images)?;
-        report_skipped(&skipped, images.len());
-        Ok(images)
+        load_training_set(&self.data, self.model.image_size, self.run.max_images)
     }
 
     fn data_len(images: &ImageSet) -> usize {
@@ -100,7 +95,7 @@ impl Trainable for Dcgan {
             None => config.model.init_generator(device),
         };
         Ok(Self {
-            average: (config.ema_decay > 0.0).then(|| generator.valid()),
+            average: GeneratorAverage::start(config.ema_decay, &generator),
             generator,
             discriminator: config.model.init_discriminator(device),
             generator_optimizer: config.optimizer.adam(),
@@ -125,10 +120,7 @@ impl Trainable for Dcgan {
             device,
             batch.inject_nan,
         );
-        if let Some(previous) = self.average.take() {
-            let decay = decay_at(config.ema_decay, batch.step);
-            self.average = Some(blend(previous, &self.generator, decay));
-        }
+        self.average.update(&self.generator, batch.step);
         losses
     }
 
@@ -159,16 +151,12 @@ impl Trainable for Dcgan {
         _images: &ImageSet,
         device: &Device,
     ) -> anyhow::Result<SampleGrid> {
-        let seeds: Vec<u64> = SAMPLE_SEEDS.collect();
-        let z = latent_tensor(&seeds, config.model.latent_size, device);
-        Ok(SampleGrid {
-            tiles: render_faces(
-                self.sample_generator().valid().forward(z),
-                config.model.image_size,
-            )?,
-            size: config.model.image_size,
-            columns: 8,
-        })
+        sample_grid(
+            |z| self.sample_generator().valid().forward(z),
+            config.model.latent_size,
+            config.model.image_size,
+            device,
+        )
     }
 
     /// The mode-collapse check: the samples' spread against the real images'.
@@ -195,11 +183,12 @@ impl Trainable for Dcgan {
 
     fn save(&self) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
         gan_sections(
-            module_bytes(&self.generator)?,
+            &self.generator,
+            module_bytes,
+            &self.average,
             &self.discriminator,
             &self.generator_optimizer,
             &self.discriminator_optimizer,
-            self.average.as_ref().map(module_bytes).transpose()?,
         )
     }
 
@@ -214,7 +203,7 @@ impl Trainable for Dcgan {
             model.init_discriminator(device),
             sections.take("discriminator")?,
         )?;
-        let average = load_average(
+        let average = GeneratorAverage::load(
             config.ema_decay,
             sections,
             &generator,
@@ -239,7 +228,7 @@ impl Trainable for Dcgan {
 impl Dcgan {
     /// The generator that draws samples: the average when the run keeps one.
     pub fn sample_generator(&self) -> &Generator {
-        self.average.as_ref().unwrap_or(&self.generator)
+        self.average.sampler(&self.generator)
     }
 
     /// One discriminator update followed by `generator_steps` generator updates.
@@ -344,6 +333,7 @@ fn generator_from_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::face_gan::latent_tensor;
     use std::path::PathBuf;
 
     fn outputs(generator: &Generator, device: &Device) -> Vec<f32> {
@@ -389,7 +379,7 @@ mod tests {
         let mut gan = Dcgan::fresh(&config, &train_device).unwrap();
         // An average far from the generator: a generator of another seed.
         device.seed(7);
-        gan.average = Some(model.init_generator(&device));
+        gan.average = GeneratorAverage::start(0.999, &model.init_generator(&device));
         let before = outputs(gan.sample_generator(), &device);
         let generator = outputs(&gan.generator, &device);
 

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use config::{EncoderFlags, TrainConfig};
 
 use crate::adversarial::read_scalars;
-use crate::data::{ImageSet, load_folder, report_skipped};
+use crate::data::{ImageSet, load_training_set};
 use crate::face_gan::{SAMPLE_SEEDS, latent_tensor, noise, render_faces};
 use crate::run::{
     Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, checkpoint, load_module,
@@ -67,10 +67,8 @@ impl RunConfig for TrainConfig {
     fn load_data(&self) -> anyhow::Result<EncoderData> {
         self.validate()?;
         let size = self.header.encoder.image_size;
-        let (faces, skipped) = load_folder(&self.data, size, self.run.max_images)?;
-        report_skipped(&skipped, faces.len());
         Ok(EncoderData {
-            faces,
+            faces: load_training_set(&self.data, size, self.run.max_images)?,
             epoch_size: self.epoch_size,
         })
     }

@@ -6,7 +6,70 @@
 //! what `facegan export` ships. BatchNorm's running statistics are averaged with the weights.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
+
+use crate::run::Sections;
+
+/// The checkpoint section of the average.
+const SECTION: &str = "generator_average";
+
+/// A run's moving average of its generator, or none (`--ema-decay 0`): then the generator
+/// itself draws the samples and is what a snapshot holds.
+pub struct GeneratorAverage<G> {
+    decay: f64,
+    average: Option<G>,
+}
+
+impl<G: Module> GeneratorAverage<G> {
+    /// An average starting at `generator`'s weights (off the autodiff device).
+    pub fn start(decay: f64, generator: &G) -> Self {
+        Self {
+            decay,
+            average: (decay > 0.0).then(|| generator.valid()),
+        }
+    }
+
+    /// Blends in `generator` as it is after training step `step` (1-based).
+    pub fn update(&mut self, generator: &G, step: u64) {
+        if let Some(previous) = self.average.take() {
+            self.average = Some(blend(previous, generator, decay_at(self.decay, step)));
+        }
+    }
+
+    /// The generator that draws samples: the average when the run keeps one, else `generator`.
+    pub fn sampler<'a>(&'a self, generator: &'a G) -> &'a G {
+        self.average.as_ref().unwrap_or(generator)
+    }
+
+    /// The checkpoint section (name and bytes) of the average, if the run keeps one.
+    pub fn section(
+        &self,
+        bytes: impl FnOnce(&G) -> anyhow::Result<Vec<u8>>,
+    ) -> anyhow::Result<Option<(&'static str, Vec<u8>)>> {
+        self.average
+            .as_ref()
+            .map(|average| Ok((SECTION, bytes(average)?)))
+            .transpose()
+    }
+
+    /// The average from a checkpoint: none with `decay` 0, the saved one (rebuilt by `load`
+    /// off the autodiff `device`), or, for a run saved without one (or by an older version), a
+    /// copy of `generator`.
+    pub fn load(
+        decay: f64,
+        sections: &mut Sections,
+        generator: &G,
+        load: impl FnOnce(Vec<u8>, &Device) -> anyhow::Result<G>,
+        device: &Device,
+    ) -> anyhow::Result<Self> {
+        let average = match (decay, sections.take_optional(SECTION)) {
+            (0.0, _) => None,
+            (_, Some(bytes)) => Some(load(bytes, &device.clone().without_autodiff())?),
+            (_, None) => Some(generator.valid()),
+        };
+        Ok(Self { decay, average })
+    }
+}
 
 /// About the last 1,000 steps: a third of an epoch of the 30,000-face set at batch 32.
 pub fn default_ema_decay() -> f64 {
@@ -118,6 +181,30 @@ mod tests {
             let expected = 0.75 * x + 0.25 * y;
             assert!((mixed - expected).abs() < 1e-5, "{mixed} vs {expected}");
         }
+    }
+
+    #[test]
+    fn an_average_is_kept_and_saved_only_with_a_decay() {
+        let device = Device::flex();
+        let generator = DcganConfig::new()
+            .with_image_size(32)
+            .with_generator_width(4)
+            .with_latent_size(8)
+            .init_generator(&device);
+        let bytes = |_: &Generator| Ok(vec![7u8]);
+
+        let mut none = GeneratorAverage::start(0.0, &generator);
+        none.update(&generator, 3);
+        assert!(std::ptr::eq(none.sampler(&generator), &generator));
+        assert_eq!(none.section(bytes).unwrap(), None);
+
+        let kept = GeneratorAverage::start(0.999, &generator);
+        assert!(!std::ptr::eq(kept.sampler(&generator), &generator));
+        assert_eq!(floats(kept.sampler(&generator)), floats(&generator));
+        assert_eq!(
+            kept.section(bytes).unwrap(),
+            Some(("generator_average", vec![7u8]))
+        );
     }
 
     #[test]

@@ -5,6 +5,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::image::nchw_to_rgb8;
 use facegan_model::{SplitMix64, latent_batch};
 
+use crate::run::SampleGrid;
+
 /// Seeds of the fixed sample grid.
 pub const SAMPLE_SEEDS: std::ops::Range<u64> = 0..64;
 
@@ -28,4 +30,20 @@ pub fn render_faces(images: Tensor<4>, size: usize) -> anyhow::Result<Vec<Vec<u8
         .try_to_vec::<f32>()
         .map_err(|error| anyhow::anyhow!("cannot read generated images: {error:?}"))?;
     Ok(nchw_to_rgb8(&values, size))
+}
+
+/// The epoch's sample grid: the faces of [`SAMPLE_SEEDS`] drawn by `generate` (a generator in
+/// inference mode) from `[64, latent, 1, 1]` latents, eight to a row.
+pub fn sample_grid(
+    generate: impl FnOnce(Tensor<4>) -> Tensor<4>,
+    latent: usize,
+    size: usize,
+    device: &Device,
+) -> anyhow::Result<SampleGrid> {
+    let seeds: Vec<u64> = SAMPLE_SEEDS.collect();
+    Ok(SampleGrid {
+        tiles: render_faces(generate(latent_tensor(&seeds, latent, device)), size)?,
+        size,
+        columns: 8,
+    })
 }

@@ -15,25 +15,26 @@ use burn::tensor::Device;
 use facegan_model::{FaceGenerator, GeneratorConfig};
 
 use crate::data::ImageSet;
-use crate::run::{Panel, SampleGrid, Sections, load_module, module_bytes, optimizer_bytes};
+use crate::run::{Panel, SampleGrid, load_module, module_bytes, optimizer_bytes};
 
-pub use average::{blend, decay_at, default_ema_decay};
+pub use average::{GeneratorAverage, blend, decay_at, default_ema_decay};
 pub use diversity::{COLLAPSE_RATIO, DIVERSITY_FILE, mean_pairwise_distance};
 pub use flags::GanFlags;
-pub use latents::{SAMPLE_SEEDS, latent_tensor, noise, render_faces};
+pub use latents::{SAMPLE_SEEDS, latent_tensor, noise, render_faces, sample_grid};
 
 /// A face GAN's checkpoint sections: both networks, both Adams, and the generator's moving
-/// average when the run keeps one. The generators come as their bytes (`module_bytes`, or
-/// [`face_generator_bytes`]).
-pub fn gan_sections<D: Module>(
-    generator: Vec<u8>,
+/// average when the run keeps one. Generators are saved by `generator_bytes` (`module_bytes`,
+/// or [`face_generator_bytes`]).
+pub fn gan_sections<G: Module, D: Module>(
+    generator: &G,
+    generator_bytes: impl Fn(&G) -> anyhow::Result<Vec<u8>>,
+    average: &GeneratorAverage<G>,
     discriminator: &D,
     generator_optimizer: &ModuleOptimizer,
     discriminator_optimizer: &ModuleOptimizer,
-    average: Option<Vec<u8>>,
 ) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
     let mut sections = vec![
-        ("generator", generator),
+        ("generator", generator_bytes(generator)?),
         ("discriminator", module_bytes(discriminator)?),
         ("generator_optimizer", optimizer_bytes(generator_optimizer)?),
         (
@@ -41,29 +42,8 @@ pub fn gan_sections<D: Module>(
             optimizer_bytes(discriminator_optimizer)?,
         ),
     ];
-    if let Some(average) = average {
-        sections.push(("generator_average", average));
-    }
+    sections.extend(average.section(generator_bytes)?);
     Ok(sections)
-}
-
-/// The generator's moving average from a checkpoint: none with `ema_decay` 0, the saved one
-/// (rebuilt by `load` off the autodiff `device`), or, for a run saved without one (or by an
-/// older version), a copy of `generator`.
-pub fn load_average<G: Module>(
-    ema_decay: f64,
-    sections: &mut Sections,
-    generator: &G,
-    load: impl FnOnce(Vec<u8>, &Device) -> anyhow::Result<G>,
-    device: &Device,
-) -> anyhow::Result<Option<G>> {
-    Ok(
-        match (ema_decay, sections.take_optional("generator_average")) {
-            (0.0, _) => None,
-            (_, Some(bytes)) => Some(load(bytes, &device.clone().without_autodiff())?),
-            (_, None) => Some(generator.valid()),
-        },
-    )
 }
 
 /// A face generator's checkpoint bytes: its architecture's own module, not the enum around it

@@ -26,10 +26,10 @@ use crate::adversarial::{
     scoring_copy,
 };
 use crate::augment::augment;
-use crate::data::{ImageSet, batch_tensor, load_folder, report_skipped};
+use crate::data::{ImageSet, batch_tensor, load_training_set};
 use crate::face_gan::{
-    SAMPLE_SEEDS, blend, check_diversity, decay_at, diversity_panel, face_generator_bytes,
-    gan_sections, latent_tensor, load_average, load_face_generator_bytes, noise, render_faces,
+    GeneratorAverage, check_diversity, diversity_panel, face_generator_bytes, gan_sections,
+    load_face_generator_bytes, noise, sample_grid,
 };
 use crate::run::{
     Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module,
@@ -53,8 +53,7 @@ pub struct ResnetLosses {
 /// ResNet's own, or a DCGAN's continued under this discriminator (`--init-generator`).
 pub struct Resnet {
     pub generator: FaceGenerator,
-    /// The moving average of `generator` (off the autodiff device); `None` with `--ema-decay 0`.
-    average: Option<FaceGenerator>,
+    average: GeneratorAverage<FaceGenerator>,
     discriminator: ResnetDiscriminator,
     generator_optimizer: ModuleOptimizer,
     discriminator_optimizer: ModuleOptimizer,
@@ -74,10 +73,7 @@ impl RunConfig for TrainConfig {
 
     fn load_data(&self) -> anyhow::Result<ImageSet> {
         self.validate()?;
-        let (images, skipped) =
-            load_folder(&self.data, self.model.image_size, self.run.max_images)?;
-        report_skipped(&skipped, images.len());
-        Ok(images)
+        load_training_set(&self.data, self.model.image_size, self.run.max_images)
     }
 
     fn data_len(images: &ImageSet) -> usize {
@@ -97,7 +93,7 @@ impl Trainable for Resnet {
             None => config.generator_config().init(device),
         };
         Ok(Self {
-            average: (config.ema_decay > 0.0).then(|| generator.valid()),
+            average: GeneratorAverage::start(config.ema_decay, &generator),
             generator,
             discriminator: init_discriminator(&config.model, device),
             generator_optimizer: config.optimizer.adam(),
@@ -120,10 +116,7 @@ impl Trainable for Resnet {
             device,
             batch.inject_nan,
         );
-        if let Some(previous) = self.average.take() {
-            let decay = decay_at(config.ema_decay, batch.step);
-            self.average = Some(blend(previous, &self.generator, decay));
-        }
+        self.average.update(&self.generator, batch.step);
         losses
     }
 
@@ -164,16 +157,12 @@ impl Trainable for Resnet {
         _images: &ImageSet,
         device: &Device,
     ) -> anyhow::Result<SampleGrid> {
-        let seeds: Vec<u64> = SAMPLE_SEEDS.collect();
-        let z = latent_tensor(&seeds, config.generator_config().latent_size(), device);
-        Ok(SampleGrid {
-            tiles: render_faces(
-                self.sample_generator().valid().forward(z),
-                config.model.image_size,
-            )?,
-            size: config.model.image_size,
-            columns: 8,
-        })
+        sample_grid(
+            |z| self.sample_generator().valid().forward(z),
+            config.generator_config().latent_size(),
+            config.model.image_size,
+            device,
+        )
     }
 
     fn end_epoch(
@@ -197,14 +186,12 @@ impl Trainable for Resnet {
 
     fn save(&self) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
         gan_sections(
-            face_generator_bytes(&self.generator)?,
+            &self.generator,
+            face_generator_bytes,
+            &self.average,
             &self.discriminator,
             &self.generator_optimizer,
             &self.discriminator_optimizer,
-            self.average
-                .as_ref()
-                .map(face_generator_bytes)
-                .transpose()?,
         )
     }
 
@@ -219,7 +206,7 @@ impl Trainable for Resnet {
             init_discriminator(&config.model, device),
             sections.take("discriminator")?,
         )?;
-        let average = load_average(
+        let average = GeneratorAverage::load(
             config.ema_decay,
             sections,
             &generator,
@@ -243,7 +230,7 @@ impl Trainable for Resnet {
 impl Resnet {
     /// The generator that draws samples: the average when the run keeps one.
     pub fn sample_generator(&self) -> &FaceGenerator {
-        self.average.as_ref().unwrap_or(&self.generator)
+        self.average.sampler(&self.generator)
     }
 
     /// One discriminator update, then one generator update.
