@@ -21,7 +21,6 @@ use super::activation::{leaky_relu, leaky_relu_grad};
 use super::batch_norm;
 use super::buffer;
 use super::patches::Patches;
-use super::polyphase::{Phases, phased_adjoint, phased_product, phased_weight_product};
 use super::products::{patch_product, scatter_product, single_patch_product, weight_product};
 use super::resample::{double, halve};
 use super::stride_one::{Taps, shifted_product, shifted_weight_product};
@@ -664,26 +663,9 @@ fn shifts_pay(p: &Patches) -> bool {
     p.stride == [1, 1] && p.grid[0] * p.grid[1] >= 32 * 32 && p.channels >= 8 && padding_fits
 }
 
-/// Whether a strided convolution cut as `p` runs through its phases (`polyphase.rs`).
-fn phases_pay(p: &Patches) -> Option<Phases> {
-    // TEMPORARY: exploration knob.
-    let min: usize = std::env::var("FACEGAN_PHASE_GRID")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(usize::MAX);
-    let phases = Phases::of(p)?;
-    (p.batch >= 2 && p.grid[0] * p.grid[1] >= min).then_some(phases)
-}
-
 fn conv2d(x: &FlexTensor, weight: &FlexTensor, spec: ConvSpec) -> FlexTensor {
     let p = conv2d_patches(dims4(x), weight, spec);
     let c_out = dims4(weight)[0];
-    if let Some(phases) = phases_pay(&p) {
-        return tensor(
-            phased_product(&values(x), &phases, &values(weight), c_out),
-            [p.batch, c_out, p.grid[0], p.grid[1]],
-        );
-    }
     if shifts_pay(&p) {
         let taps = Taps::Forward(&values(weight), dims4(weight));
         return tensor(
@@ -707,12 +689,6 @@ fn conv2d_input_grad(
 ) -> FlexTensor {
     let p = conv2d_patches(x_dims, weight, spec);
     let c_out = dims4(weight)[0];
-    if let Some(phases) = phases_pay(&p) {
-        return tensor(
-            phased_adjoint(&values(grad), &phases, &values(weight), c_out),
-            x_dims,
-        );
-    }
     if shifts_pay(&p) {
         // The input gradient of a stride-1 convolution is one of the output gradient, with
         // the complementary padding and the adjoint weights.
@@ -742,12 +718,6 @@ fn conv2d_weight_grad(
 ) -> FlexTensor {
     let p = conv2d_patches(dims4(x), weight, spec);
     let c_out = dims4(weight)[0];
-    if let Some(phases) = phases_pay(&p) {
-        return tensor(
-            phased_weight_product(&values(grad), c_out, &values(x), &phases),
-            dims4(weight),
-        );
-    }
     if shifts_pay(&p) {
         return tensor(
             shifted_weight_product(&values(grad), c_out, &values(x), &p),
@@ -766,11 +736,10 @@ fn conv_transpose2d(x: &FlexTensor, weight: &FlexTensor, spec: ConvSpec) -> Flex
         return Flex::conv_transpose2d(x.clone(), weight.clone(), None, transpose_options(spec));
     }
     let c_in = dims4(weight)[0];
-    let output = match phases_pay(&p) {
-        Some(phases) => phased_adjoint(&values(x), &phases, &values(weight), c_in),
-        None => scatter_product(&values(x), c_in, &values(weight), &p),
-    };
-    tensor(output, [p.batch, p.channels, p.height, p.width])
+    tensor(
+        scatter_product(&values(x), c_in, &values(weight), &p),
+        [p.batch, p.channels, p.height, p.width],
+    )
 }
 
 fn conv_transpose2d_input_grad(
@@ -782,11 +751,10 @@ fn conv_transpose2d_input_grad(
     let [c_in, _, _, _] = dims4(weight);
     let (h, w) = input_side(grad, weight, spec);
     let p = conv_transpose2d_patches([n, c_in, h, w], weight, spec);
-    let output = match phases_pay(&p) {
-        Some(phases) => phased_product(&values(grad), &phases, &values(weight), c_in),
-        None => patch_product(&values(grad), &p, &values(weight), c_in),
-    };
-    tensor(output, [n, c_in, h, w])
+    tensor(
+        patch_product(&values(grad), &p, &values(weight), c_in),
+        [n, c_in, h, w],
+    )
 }
 
 fn conv_transpose2d_weight_grad(
@@ -797,11 +765,10 @@ fn conv_transpose2d_weight_grad(
 ) -> FlexTensor {
     let p = conv_transpose2d_patches(dims4(x), weight, spec);
     let c_in = dims4(weight)[0];
-    let gradient = match phases_pay(&p) {
-        Some(phases) => phased_weight_product(&values(x), c_in, &values(grad), &phases),
-        None => weight_product(&values(x), c_in, &values(grad), &p),
-    };
-    tensor(gradient, dims4(weight))
+    tensor(
+        weight_product(&values(x), c_in, &values(grad), &p),
+        dims4(weight),
+    )
 }
 
 /// One image's transposed convolution is Burn's: facegan's products run one image per core,

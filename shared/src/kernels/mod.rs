@@ -18,8 +18,6 @@ mod gemm;
 #[cfg(feature = "cpu-kernels")]
 pub mod patches;
 #[cfg(feature = "cpu-kernels")]
-mod polyphase;
-#[cfg(feature = "cpu-kernels")]
 mod products;
 #[cfg(feature = "cpu-kernels")]
 mod resample;
