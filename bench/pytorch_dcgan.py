@@ -4,13 +4,10 @@ Architecture and step follow PyTorch's own DCGAN example (generator 100 -> 512 -
 -> 64 -> 3, discriminator mirrored, no conv biases, BatchNorm, Adam 2e-4 / (0.5, 0.999)),
 with BCE-with-logits like facegan. Prints one JSON line.
 """
-import argparse
-import json
-import os
-import time
-
 import torch
 from torch import nn
+
+from pytorch_timing import arguments, report
 
 
 def generator(nz=100, ngf=64):
@@ -34,12 +31,7 @@ def discriminator(ndf=64):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=64)
-    args = parser.parse_args()
-    torch.manual_seed(1)
-    torch.set_num_threads(os.cpu_count())
+    args = arguments()
     g, d = generator(), discriminator()
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -63,34 +55,7 @@ def main():
         opt_g.step()
         _ = loss_g.item()
 
-    for _ in range(2):
-        step()
-    start = time.perf_counter()
-    for _ in range(args.steps):
-        step()
-    seconds = time.perf_counter() - start
-
-    g.eval()
-
-    def latency(batch):
-        z = torch.randn(batch, 100, 1, 1)
-        times = []
-        with torch.no_grad():
-            for _ in range(6):
-                t = time.perf_counter()
-                g(z)
-                times.append((time.perf_counter() - t) * 1e3)
-        times = sorted(times[1:])
-        return times[len(times) // 2]
-
-    print(json.dumps({
-        "framework": f"pytorch-{torch.__version__}",
-        "threads": torch.get_num_threads(),
-        "batch_size": n,
-        "train_images_per_s": round(args.steps * n / seconds, 2),
-        "generator_ms_batch1": round(latency(1), 3),
-        "generator_ms_batch64": round(latency(64), 3),
-    }))
+    report(step, g, 100, args)
 
 
 if __name__ == "__main__":

@@ -9,14 +9,11 @@ average pool, 3x3 conv; pooled 1x1 shortcut), ReLU, sum, linear. Hinge loss, Ada
 4e-4 (D) with betas (0, 0.9); real and fake images through D as one batch; D's weights frozen
 during G's step (facegan scores with an untracked copy). Prints one JSON line.
 """
-import argparse
-import json
-import os
-import time
-
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from pytorch_timing import arguments, report
 from torch.nn.utils.parametrizations import spectral_norm
 
 
@@ -83,12 +80,7 @@ class Discriminator(nn.Module):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=64)
-    args = parser.parse_args()
-    torch.manual_seed(1)
-    torch.set_num_threads(os.cpu_count())
+    args = arguments()
     g, d = Generator(), Discriminator()
     opt_g = torch.optim.Adam(g.parameters(), lr=1e-4, betas=(0.0, 0.9))
     opt_d = torch.optim.Adam(d.parameters(), lr=4e-4, betas=(0.0, 0.9))
@@ -113,34 +105,7 @@ def main():
         opt_g.step()
         _ = loss_g.item()
 
-    for _ in range(2):
-        step()
-    start = time.perf_counter()
-    for _ in range(args.steps):
-        step()
-    seconds = time.perf_counter() - start
-
-    g.eval()
-
-    def latency(batch):
-        z = torch.randn(batch, 128, 1, 1)
-        times = []
-        with torch.no_grad():
-            for _ in range(6):
-                t = time.perf_counter()
-                g(z)
-                times.append((time.perf_counter() - t) * 1e3)
-        times = sorted(times[1:])
-        return times[len(times) // 2]
-
-    print(json.dumps({
-        "framework": f"pytorch-{torch.__version__}",
-        "threads": torch.get_num_threads(),
-        "batch_size": n,
-        "train_images_per_s": round(args.steps * n / seconds, 2),
-        "generator_ms_batch1": round(latency(1), 3),
-        "generator_ms_batch64": round(latency(64), 3),
-    }))
+    report(step, g, 128, args)
 
 
 if __name__ == "__main__":
