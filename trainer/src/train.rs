@@ -166,6 +166,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             summary.steps,
             args.out.display()
         ),
+        Outcome::Decayed => log::info!(
+            "the learning rates decayed to their end at step {}; run `facegan export {}` for \
+             the web weights",
+            summary.steps,
+            args.out.display()
+        ),
     }
     Ok(())
 }

@@ -14,8 +14,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 use common::{take_turn, temp_dir};
 use facegan_trainer::adversarial::{OptimizerOptions, bce_with_logits};
 use facegan_trainer::run::{
-    self, Batch, LOG_FILE, LoggedStep, Outcome, Panel, RunConfig, RunOptions, SampleGrid, Sections,
-    Trainable, checkpoint, load_module, module_bytes, optimizer_bytes, optimizer_step, read_log,
+    self, Batch, LOG_FILE, LoggedStep, LrDecay, Outcome, Panel, RunConfig, RunOptions, SampleGrid,
+    Sections, Trainable, checkpoint, load_module, module_bytes, optimizer_bytes, optimizer_step,
+    read_log,
 };
 use serde::{Deserialize, Serialize};
 
@@ -125,7 +126,7 @@ impl Trainable for TinyGan {
         let grads = GradientsParams::from_grads(critic_loss.backward(), &self.critic);
         self.critic = optimizer_step(
             &mut self.critic_optimizer,
-            config.optimizer.discriminator_lr,
+            config.optimizer.discriminator_lr * batch.lr_scale,
             self.critic.clone(),
             grads,
         );
@@ -134,7 +135,7 @@ impl Trainable for TinyGan {
         let grads = GradientsParams::from_grads(generator_loss.backward(), &self.generator);
         self.generator = optimizer_step(
             &mut self.generator_optimizer,
-            config.optimizer.generator_lr,
+            config.optimizer.generator_lr * batch.lr_scale,
             self.generator.clone(),
             grads,
         );
@@ -312,4 +313,55 @@ fn a_model_written_for_the_test_trains_checkpoints_and_resumes_through_the_drive
         message.contains("holds a tiny run") && message.contains("trains dcgan"),
         "{message}"
     );
+}
+
+#[test]
+fn a_decay_lowers_the_rates_step_by_step_and_ends_the_run_at_its_last_step() {
+    let _turn = take_turn();
+    let dir = temp_dir();
+    let device = Device::flex();
+    let (constant, decayed) = (dir.path().join("constant"), dir.path().join("decayed"));
+    let mut decaying = config(EPOCHS);
+    decaying.run.lr_decay = Some("6:9".parse().unwrap());
+
+    let done =
+        run::train::<TinyGan>(&decaying, &decayed, &device, &AtomicBool::new(false)).unwrap();
+    assert_eq!((done.outcome, done.steps), (Outcome::Decayed, 9));
+    assert!(decayed.join(checkpoint::FILE).exists());
+    // The logged rates: the flag's up to step 6, then 3/4, 1/2 and 1/4 of it.
+    let report = common::report_data(&decayed);
+    let rates = common::panel(&report, "Learning rates");
+    let logged_rates: Vec<f64> = rates["series"][0]["y"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|y| y.as_f64().unwrap())
+        .collect();
+    let want = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25].map(|scale| scale * 1e-2);
+    assert_eq!(logged_rates.len(), want.len());
+    for (got, want) in logged_rates.iter().zip(want) {
+        assert!((got - want).abs() < 1e-12, "{logged_rates:?}");
+    }
+
+    // The model used them: at constant rates (a decay from step 9 on) the same seed logs the
+    // same losses for steps 1-7, measured before each step's update, and another at step 8.
+    let mut later = config(EPOCHS);
+    later.run.lr_decay = Some(LrDecay { from: 9, to: 10 });
+    run::train::<TinyGan>(&later, &constant, &device, &AtomicBool::new(false)).unwrap();
+    let (a, b) = (logged(&constant), logged(&decayed));
+    let same = |x: &LoggedStep<TinyLosses>, y: &LoggedStep<TinyLosses>| {
+        (x.losses.critic - y.losses.critic).abs() < 1e-6
+    };
+    assert!(a[..7].iter().zip(&b[..7]).all(|(x, y)| same(x, y)));
+    assert!(!same(&a[7], &b[7]), "step 8: {:?} vs {:?}", a[7], b[7]);
+
+    // Run again, the decay is over: nothing more. A later end trains on.
+    let again =
+        run::train::<TinyGan>(&decaying, &decayed, &device, &AtomicBool::new(false)).unwrap();
+    assert_eq!((again.outcome, again.steps), (Outcome::Decayed, 9));
+    assert_eq!(logged(&decayed).len(), 9);
+    decaying.run.lr_decay = Some("6:12".parse().unwrap());
+    let longer =
+        run::train::<TinyGan>(&decaying, &decayed, &device, &AtomicBool::new(false)).unwrap();
+    assert_eq!((longer.outcome, longer.steps), (Outcome::Decayed, 12));
 }

@@ -13,7 +13,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::weights::{Precision, save_generator_as};
-use facegan_model::{DcganConfig, Discriminator, Generator, SplitMix64};
+use facegan_model::{DcganConfig, Discriminator, Generator};
 use serde::{Deserialize, Serialize};
 
 pub use config::{LabelConfig, TrainConfig, default_generator_steps};
@@ -111,16 +111,9 @@ impl Trainable for Dcgan {
         batch: Batch,
         device: &Device,
     ) -> DcganLosses {
-        let losses = self.train_step(
-            config,
-            images,
-            batch.indices,
-            batch.epoch,
-            batch.rng,
-            device,
-            batch.inject_nan,
-        );
-        self.average.update(&self.generator, batch.step);
+        let step = batch.step;
+        let losses = self.train_step(config, images, batch, device);
+        self.average.update(&self.generator, step);
         losses
     }
 
@@ -231,18 +224,22 @@ impl Dcgan {
         self.average.sampler(&self.generator)
     }
 
-    /// One discriminator update followed by `generator_steps` generator updates.
-    #[allow(clippy::too_many_arguments)]
+    /// One discriminator update followed by `generator_steps` generator updates, on `batch`.
     pub fn train_step(
         &mut self,
         config: &TrainConfig,
         images: &ImageSet,
-        indices: &[usize],
-        epoch: usize,
-        rng: &mut SplitMix64,
+        batch: Batch,
         device: &Device,
-        inject_nan: bool,
     ) -> DcganLosses {
+        let Batch {
+            indices,
+            epoch,
+            rng,
+            inject_nan,
+            lr_scale,
+            ..
+        } = batch;
         let n = indices.len();
         let latent = config.model.latent_size;
         let flips: Vec<bool> = (0..n).map(|_| rng.chance(0.5)).collect();
@@ -270,7 +267,7 @@ impl Dcgan {
         let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
         self.discriminator = optimizer_step(
             &mut self.discriminator_optimizer,
-            config.optimizer.discriminator_lr,
+            config.optimizer.discriminator_lr * lr_scale,
             self.discriminator.clone(),
             grads,
         );
@@ -291,7 +288,7 @@ impl Dcgan {
             let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
             self.generator = optimizer_step(
                 &mut self.generator_optimizer,
-                config.optimizer.generator_lr,
+                config.optimizer.generator_lr * lr_scale,
                 self.generator.clone(),
                 grads,
             );
@@ -423,15 +420,16 @@ mod tests {
             size: 32,
             pixels: vec![200; 4 * 32 * 32 * 3],
         };
-        gan.train_step(
-            &config,
-            &images,
-            &[0, 1, 2, 3],
-            0,
-            &mut SplitMix64::new(1),
-            &train_device,
-            false,
-        );
+        let batch = Batch {
+            epoch: 0,
+            number: 0,
+            step: 1,
+            indices: &[0, 1, 2, 3],
+            rng: &mut facegan_model::SplitMix64::new(1),
+            inject_nan: false,
+            lr_scale: 1.0,
+        };
+        gan.train_step(&config, &images, batch, &train_device);
         let trained = outputs(&gan.generator, &device);
         assert_ne!(
             trained, started,

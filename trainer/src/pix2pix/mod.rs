@@ -54,6 +54,7 @@ impl Pix2Pix {
         face: Tensor<4>,
         code: Tensor<2>,
         inject_nan: bool,
+        lr_scale: f64,
     ) -> TranslationLosses {
         let device = sketch.device();
         let fake = self.generator.forward(sketch.clone(), code);
@@ -77,7 +78,7 @@ impl Pix2Pix {
         let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
         self.discriminator = optimizer_step(
             &mut self.discriminator_optimizer,
-            config.optimizer.discriminator_lr,
+            config.optimizer.discriminator_lr * lr_scale,
             self.discriminator.clone(),
             grads,
         );
@@ -94,7 +95,7 @@ impl Pix2Pix {
         let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
         self.generator = optimizer_step(
             &mut self.generator_optimizer,
-            config.optimizer.generator_lr,
+            config.optimizer.generator_lr * lr_scale,
             self.generator.clone(),
             grads,
         );
@@ -121,7 +122,7 @@ impl Trainable for Pix2Pix {
         let sketch = pairs.sketch_batch(batch.indices, device);
         let face = pairs.face_batch(batch.indices, device);
         let code = pairs.code_batch(batch.indices, device);
-        self.train_step(config, sketch, face, code, batch.inject_nan)
+        self.train_step(config, sketch, face, code, batch.inject_nan, batch.lr_scale)
     }
 
     fn summary(losses: &TranslationLosses) -> Vec<(&'static str, f32)> {

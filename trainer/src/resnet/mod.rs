@@ -14,7 +14,7 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::weights::{Precision, load_face_generator, save_face_generator_as};
-use facegan_model::{FaceGenerator, GeneratorConfig, SplitMix64};
+use facegan_model::{FaceGenerator, GeneratorConfig};
 use serde::{Deserialize, Serialize};
 
 pub use config::{Architecture, TrainConfig};
@@ -108,15 +108,9 @@ impl Trainable for Resnet {
         batch: Batch,
         device: &Device,
     ) -> ResnetLosses {
-        let losses = self.train_step(
-            config,
-            images,
-            batch.indices,
-            batch.rng,
-            device,
-            batch.inject_nan,
-        );
-        self.average.update(&self.generator, batch.step);
+        let step = batch.step;
+        let losses = self.train_step(config, images, batch, device);
+        self.average.update(&self.generator, step);
         losses
     }
 
@@ -233,16 +227,21 @@ impl Resnet {
         self.average.sampler(&self.generator)
     }
 
-    /// One discriminator update, then one generator update.
+    /// One discriminator update, then one generator update, on `batch`.
     pub fn train_step(
         &mut self,
         config: &TrainConfig,
         images: &ImageSet,
-        indices: &[usize],
-        rng: &mut SplitMix64,
+        batch: Batch,
         device: &Device,
-        inject_nan: bool,
     ) -> ResnetLosses {
+        let Batch {
+            indices,
+            rng,
+            inject_nan,
+            lr_scale,
+            ..
+        } = batch;
         let n = indices.len();
         let latent = config.generator_config().latent_size();
         let flips: Vec<bool> = (0..n).map(|_| rng.chance(0.5)).collect();
@@ -289,7 +288,7 @@ impl Resnet {
         let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
         self.discriminator = optimizer_step(
             &mut self.discriminator_optimizer,
-            config.optimizer.discriminator_lr,
+            config.optimizer.discriminator_lr * lr_scale,
             self.discriminator.clone(),
             grads,
         );
@@ -301,7 +300,7 @@ impl Resnet {
         let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
         self.generator = optimizer_step(
             &mut self.generator_optimizer,
-            config.optimizer.generator_lr,
+            config.optimizer.generator_lr * lr_scale,
             self.generator.clone(),
             grads,
         );

@@ -27,6 +27,8 @@ pub enum Outcome {
     Interrupted,
     /// The run reached `--minutes` of training; a checkpoint was written first.
     TimeUp,
+    /// The run reached the last step of `--lr-decay`; a checkpoint was written first.
+    Decayed,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +112,18 @@ pub fn train_on<M: Trainable>(
         );
         return Ok(TrainSummary {
             outcome: Outcome::Finished,
+            epochs_done: state.epoch,
+            steps: state.step,
+        });
+    }
+    if let Some(decay) = options.lr_decay.filter(|decay| state.step >= decay.to) {
+        log::info!(
+            "{} already ended its --lr-decay {decay} at step {}; give a later TO to train further",
+            run_dir.display(),
+            state.step
+        );
+        return Ok(TrainSummary {
+            outcome: Outcome::Decayed,
             epochs_done: state.epoch,
             steps: state.step,
         });
@@ -257,8 +271,13 @@ impl<M: Trainable> Epochs<'_, M> {
         if summary.iter().any(|(_, value)| !value.is_finite()) {
             return Err(self.diverged(&position, &line));
         }
-        self.step_log
-            .write(&position, &losses, &self.learning_rates)?;
+        let scale = self.options.lr_scale(state.step);
+        let rates: Vec<(&'static str, f64)> = self
+            .learning_rates
+            .iter()
+            .map(|&(name, rate)| (name, rate * scale))
+            .collect();
+        self.step_log.write(&position, &losses, &rates)?;
         if self.plain_lines {
             log::info!(
                 "epoch {}/{} batch {}/{} [{:.0}s] {line}",
@@ -276,9 +295,21 @@ impl<M: Trainable> Epochs<'_, M> {
         state.batch = number + 1;
         state.rng_state = self.rng.state;
         let minutes = self.options.minutes;
-        let time_up = minutes > 0.0 && state.elapsed_s >= minutes * 60.0;
-        if time_up || self.stop.load(Ordering::SeqCst) {
-            return self.stopped(model, state, epoch, time_up).map(Some);
+        let end = if minutes > 0.0 && state.elapsed_s >= minutes * 60.0 {
+            Some(Outcome::TimeUp)
+        } else if self
+            .options
+            .lr_decay
+            .is_some_and(|decay| state.step >= decay.to)
+        {
+            Some(Outcome::Decayed)
+        } else if self.stop.load(Ordering::SeqCst) {
+            Some(Outcome::Interrupted)
+        } else {
+            None
+        };
+        if let Some(outcome) = end {
+            return self.stopped(model, state, epoch, outcome).map(Some);
         }
         let every = self.options.checkpoint_every;
         if every > 0 && state.step.is_multiple_of(every as u64) {
@@ -304,34 +335,37 @@ impl<M: Trainable> Epochs<'_, M> {
         anyhow!(diverged)
     }
 
-    /// Time is up or the stop flag was raised: a checkpoint, then the summary.
+    /// Time is up, the decay is over or the stop flag was raised (`outcome` says which): a
+    /// checkpoint, then the summary.
     fn stopped(
         &self,
         model: &M,
         state: &RunState,
         epoch: usize,
-        time_up: bool,
+        outcome: Outcome,
     ) -> anyhow::Result<TrainSummary> {
         save(self.run_dir, model, state)?;
         self.progress.abandon();
-        let how = if time_up {
-            format!("reached --minutes {}", self.options.minutes)
-        } else {
-            "was interrupted".to_owned()
-        };
-        refresh_report(
-            self.run_dir,
-            Status::Ended(format!(
-                "Training {how} at step {} and saved a checkpoint: the same command resumes it.",
+        let ended = match (outcome, self.options.lr_decay) {
+            (Outcome::TimeUp, _) => format!(
+                "Training reached --minutes {} at step {} and saved a checkpoint: the same \
+                 command resumes it.",
+                self.options.minutes, state.step
+            ),
+            (Outcome::Decayed, Some(decay)) => format!(
+                "Training ended its --lr-decay {decay} at step {} and saved a checkpoint: ready \
+                 for `facegan export`.",
                 state.step
-            )),
-        );
+            ),
+            _ => format!(
+                "Training was interrupted at step {} and saved a checkpoint: the same command \
+                 resumes it.",
+                state.step
+            ),
+        };
+        refresh_report(self.run_dir, Status::Ended(ended));
         Ok(TrainSummary {
-            outcome: if time_up {
-                Outcome::TimeUp
-            } else {
-                Outcome::Interrupted
-            },
+            outcome,
             epochs_done: epoch,
             steps: state.step,
         })

@@ -6,6 +6,7 @@
 //! (`report.html`, refreshed at every epoch end).
 
 pub mod checkpoint;
+mod decay;
 mod driver;
 mod legacy;
 mod log;
@@ -23,6 +24,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use checkpoint::{Checkpoint, CheckpointError, RunState, Sections};
+pub use decay::LrDecay;
 pub use driver::{Outcome, TrainSummary, epoch_order, read_config, train, train_on};
 pub use log::{LOG_FILE, LoggedStep, Position, StepLog, read_log, read_log_rows};
 pub use options::RunOptions;
@@ -43,6 +45,8 @@ pub struct Batch<'a> {
     pub rng: &'a mut SplitMix64,
     /// Test hook: make this step's loss NaN to exercise the guard.
     pub inject_nan: bool,
+    /// The factor on the model's learning rates this step (`--lr-decay`; 1 otherwise).
+    pub lr_scale: f64,
 }
 
 /// What the driver needs of a model's configuration: the run options, the architecture a

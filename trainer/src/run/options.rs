@@ -5,6 +5,8 @@
 use anyhow::ensure;
 use serde::{Deserialize, Serialize};
 
+use super::decay::LrDecay;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(default)]
 pub struct RunOptions {
@@ -30,6 +32,13 @@ pub struct RunOptions {
     /// same command with a higher limit continues.
     #[arg(long, default_value_t = RunOptions::default().minutes)]
     pub minutes: f64,
+    /// Let every learning rate fall linearly from its value at step FROM to nothing at step
+    /// TO, where the run ends with a checkpoint: a last stretch at shrinking steps that
+    /// settles the generator before export. Steps count from the run's start, resumes
+    /// included (a run's log.csv numbers them), so a run can be given its decay when resumed.
+    #[arg(long, value_name = "FROM:TO")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr_decay: Option<LrDecay>,
     /// Use at most this many images (0 = all), e.g. for a quick trial run.
     #[arg(long, default_value_t = RunOptions::default().max_images)]
     pub max_images: usize,
@@ -48,6 +57,7 @@ impl Default for RunOptions {
             checkpoint_every: 500,
             snapshot_every: 0,
             minutes: 0.0,
+            lr_decay: None,
             max_images: 0,
             inject_nan_at_step: None,
         }
@@ -73,5 +83,10 @@ impl RunOptions {
             self.minutes
         );
         Ok(())
+    }
+
+    /// The factor on the learning rates at `step` (1-based): below 1 only inside `--lr-decay`.
+    pub fn lr_scale(&self, step: u64) -> f64 {
+        self.lr_decay.map_or(1.0, |decay| decay.scale(step))
     }
 }

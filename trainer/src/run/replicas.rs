@@ -32,7 +32,7 @@ use burn::tensor::{Device, Tensor};
 use facegan_model::SplitMix64;
 
 use super::checkpoint::Sections;
-use super::{Batch, DataOf, Trainable};
+use super::{Batch, DataOf, RunConfig, Trainable};
 
 /// One optimiser step. Inside a data-parallel run, on the gradients of every replica, each
 /// weighted by its share of the batch, so the step is the one the whole batch would give;
@@ -361,6 +361,7 @@ impl Replicas {
             indices: &indices[self.shares[0].clone()],
             rng,
             inject_nan,
+            lr_scale: config.run().lr_scale(step),
         };
         let losses = model.step(config, data, batch, device);
         for (index, worker) in self.workers.iter().enumerate() {
@@ -418,6 +419,7 @@ fn worker<M: Trainable>(
             indices: &order.indices,
             rng: &mut rng,
             inject_nan: order.inject_nan,
+            lr_scale: config.run().lr_scale(order.step),
         };
         replica.step(config, data, batch, &train_device);
         if replies.send(Ok(())).is_err() {
