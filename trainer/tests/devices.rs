@@ -383,16 +383,18 @@ fn a_replica_on_a_served_device_trains_as_one_device_would() {
         .local_addr()
         .unwrap()
         .port();
-    let mut server = common::facegan()
-        .args([
-            "serve-device",
-            "--port",
-            &port.to_string(),
-            "--seconds",
-            "120",
-        ])
-        .spawn()
-        .unwrap();
+    let _server = Server(
+        common::facegan()
+            .args([
+                "serve-device",
+                "--port",
+                &port.to_string(),
+                "--seconds",
+                "120",
+            ])
+            .spawn()
+            .unwrap(),
+    );
     let started = std::time::Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -415,6 +417,17 @@ fn a_replica_on_a_served_device_trains_as_one_device_would() {
         &saved_weights(&run),
     );
     println!("local + remote replica against one device: weights within {apart:e}");
-    server.kill().unwrap();
     assert!(apart < 1e-5, "weights {apart} apart");
+}
+
+/// The device server of a test, stopped and reaped when the test ends, passed or failed.
+#[cfg(feature = "remote")]
+struct Server(std::process::Child);
+
+#[cfg(feature = "remote")]
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
