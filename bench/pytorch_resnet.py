@@ -12,9 +12,9 @@ during G's step (facegan scores with an untracked copy). Prints one JSON line.
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from pytorch_timing import arguments, report
-from torch.nn.utils.parametrizations import spectral_norm
 
 
 class UpBlock(nn.Module):
