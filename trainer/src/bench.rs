@@ -257,7 +257,6 @@ where
                 indices: &indices,
                 rng: &mut rng,
                 inject_nan: false,
-                lr_scale: 1.0,
             };
             gan.step(config, &images, batch, &train_device);
         }

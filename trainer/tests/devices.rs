@@ -156,7 +156,7 @@ impl Trainable for Regression {
         let grads = GradientsParams::from_grads(loss.backward(), &self.network);
         self.network = optimizer_step(
             &mut self.optimizer,
-            config.optimizer.generator_lr * batch.lr_scale,
+            config.optimizer.generator_lr,
             self.network.clone(),
             grads,
         );

@@ -126,7 +126,7 @@ impl Trainable for TinyGan {
         let grads = GradientsParams::from_grads(critic_loss.backward(), &self.critic);
         self.critic = optimizer_step(
             &mut self.critic_optimizer,
-            config.optimizer.discriminator_lr * batch.lr_scale,
+            config.optimizer.discriminator_lr,
             self.critic.clone(),
             grads,
         );
@@ -135,7 +135,7 @@ impl Trainable for TinyGan {
         let grads = GradientsParams::from_grads(generator_loss.backward(), &self.generator);
         self.generator = optimizer_step(
             &mut self.generator_optimizer,
-            config.optimizer.generator_lr * batch.lr_scale,
+            config.optimizer.generator_lr,
             self.generator.clone(),
             grads,
         );

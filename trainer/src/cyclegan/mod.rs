@@ -78,7 +78,6 @@ impl CycleGan {
         sketch_code: Tensor<2>,
         face_code: Tensor<2>,
         inject_nan: bool,
-        lr_scale: f64,
     ) -> TranslationLosses {
         // Generators.
         let fake_face = self.sketch_to_face.forward(sketch.clone(), sketch_code);
@@ -119,13 +118,13 @@ impl CycleGan {
         let [g_ab, g_ba, d_a, d_b] = &mut self.optimizers;
         self.sketch_to_face = optimizer_step(
             g_ab,
-            config.optimizer.generator_lr * lr_scale,
+            config.optimizer.generator_lr,
             self.sketch_to_face.clone(),
             to_face,
         );
         self.face_to_sketch = optimizer_step(
             g_ba,
-            config.optimizer.generator_lr * lr_scale,
+            config.optimizer.generator_lr,
             self.face_to_sketch.clone(),
             to_sketch,
         );
@@ -149,14 +148,14 @@ impl CycleGan {
         let grads = GradientsParams::from_grads(face_loss.backward(), &self.face_critic);
         self.face_critic = optimizer_step(
             d_b,
-            config.optimizer.discriminator_lr * lr_scale,
+            config.optimizer.discriminator_lr,
             self.face_critic.clone(),
             grads,
         );
         let grads = GradientsParams::from_grads(sketch_loss.backward(), &self.sketch_critic);
         self.sketch_critic = optimizer_step(
             d_a,
-            config.optimizer.discriminator_lr * lr_scale,
+            config.optimizer.discriminator_lr,
             self.sketch_critic.clone(),
             grads,
         );
@@ -213,7 +212,6 @@ impl Trainable for CycleGan {
             sketch_code,
             face_code,
             batch.inject_nan,
-            batch.lr_scale,
         )
     }
 

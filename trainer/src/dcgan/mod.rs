@@ -237,7 +237,6 @@ impl Dcgan {
             epoch,
             rng,
             inject_nan,
-            lr_scale,
             ..
         } = batch;
         let n = indices.len();
@@ -267,7 +266,7 @@ impl Dcgan {
         let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
         self.discriminator = optimizer_step(
             &mut self.discriminator_optimizer,
-            config.optimizer.discriminator_lr * lr_scale,
+            config.optimizer.discriminator_lr,
             self.discriminator.clone(),
             grads,
         );
@@ -288,7 +287,7 @@ impl Dcgan {
             let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
             self.generator = optimizer_step(
                 &mut self.generator_optimizer,
-                config.optimizer.generator_lr * lr_scale,
+                config.optimizer.generator_lr,
                 self.generator.clone(),
                 grads,
             );
@@ -427,7 +426,6 @@ mod tests {
             indices: &[0, 1, 2, 3],
             rng: &mut facegan_model::SplitMix64::new(1),
             inject_nan: false,
-            lr_scale: 1.0,
         };
         gan.train_step(&config, &images, batch, &train_device);
         let trained = outputs(&gan.generator, &device);

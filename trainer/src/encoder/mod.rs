@@ -121,7 +121,6 @@ impl Trainable for Encoder {
             batch.rng,
             device,
             batch.inject_nan,
-            batch.lr_scale,
         )
     }
 
@@ -281,7 +280,6 @@ impl Encoder {
         rng: &mut SplitMix64,
         device: &Device,
         inject_nan: bool,
-        lr_scale: f64,
     ) -> EncoderLosses {
         let size = config.header.encoder.image_size;
         let z = noise(rng, n, config.header.generator.latent_size(), device);
@@ -315,7 +313,7 @@ impl Encoder {
         let grads = GradientsParams::from_grads(loss.backward(), &self.encoder);
         self.encoder = optimizer_step(
             &mut self.optimizer,
-            config.learning_rate * lr_scale,
+            config.learning_rate,
             self.encoder.clone(),
             grads,
         );

@@ -54,7 +54,6 @@ impl Pix2Pix {
         face: Tensor<4>,
         code: Tensor<2>,
         inject_nan: bool,
-        lr_scale: f64,
     ) -> TranslationLosses {
         let device = sketch.device();
         let fake = self.generator.forward(sketch.clone(), code);
@@ -78,7 +77,7 @@ impl Pix2Pix {
         let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
         self.discriminator = optimizer_step(
             &mut self.discriminator_optimizer,
-            config.optimizer.discriminator_lr * lr_scale,
+            config.optimizer.discriminator_lr,
             self.discriminator.clone(),
             grads,
         );
@@ -95,7 +94,7 @@ impl Pix2Pix {
         let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
         self.generator = optimizer_step(
             &mut self.generator_optimizer,
-            config.optimizer.generator_lr * lr_scale,
+            config.optimizer.generator_lr,
             self.generator.clone(),
             grads,
         );
@@ -122,7 +121,7 @@ impl Trainable for Pix2Pix {
         let sketch = pairs.sketch_batch(batch.indices, device);
         let face = pairs.face_batch(batch.indices, device);
         let code = pairs.code_batch(batch.indices, device);
-        self.train_step(config, sketch, face, code, batch.inject_nan, batch.lr_scale)
+        self.train_step(config, sketch, face, code, batch.inject_nan)
     }
 
     fn summary(losses: &TranslationLosses) -> Vec<(&'static str, f32)> {

@@ -239,7 +239,6 @@ impl Resnet {
             indices,
             rng,
             inject_nan,
-            lr_scale,
             ..
         } = batch;
         let n = indices.len();
@@ -288,7 +287,7 @@ impl Resnet {
         let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
         self.discriminator = optimizer_step(
             &mut self.discriminator_optimizer,
-            config.optimizer.discriminator_lr * lr_scale,
+            config.optimizer.discriminator_lr,
             self.discriminator.clone(),
             grads,
         );
@@ -300,7 +299,7 @@ impl Resnet {
         let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
         self.generator = optimizer_step(
             &mut self.generator_optimizer,
-            config.optimizer.generator_lr * lr_scale,
+            config.optimizer.generator_lr,
             self.generator.clone(),
             grads,
         );

@@ -45,8 +45,6 @@ pub struct Batch<'a> {
     pub rng: &'a mut SplitMix64,
     /// Test hook: make this step's loss NaN to exercise the guard.
     pub inject_nan: bool,
-    /// The factor on the model's learning rates this step (`--lr-decay`; 1 otherwise).
-    pub lr_scale: f64,
 }
 
 /// What the driver needs of a model's configuration: the run options, the architecture a

@@ -19,7 +19,7 @@
 //! normalises with its own share's statistics and keeps its own running averages; the main
 //! replica's are the ones saved.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::Range;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
@@ -36,13 +36,15 @@ use super::{Batch, DataOf, RunConfig, Trainable};
 
 /// One optimiser step. Inside a data-parallel run, on the gradients of every replica, each
 /// weighted by its share of the batch, so the step is the one the whole batch would give;
-/// otherwise `optimizer.step` itself. Every model's optimiser steps go through here.
+/// otherwise `optimizer.step` itself. Every model's optimiser steps go through here, so the
+/// driver's `--lr-decay` factor for the step is applied here, to every model's rates.
 pub fn optimizer_step<M: Module>(
     optimizer: &mut ModuleOptimizer,
     learning_rate: f64,
     module: M,
     grads: GradientsParams,
 ) -> M {
+    let learning_rate = learning_rate * LR_SCALE.with(Cell::get);
     let member = MEMBER.with(|member| member.borrow().clone());
     match member {
         None => optimizer.step(learning_rate, module, grads),
@@ -56,6 +58,16 @@ pub fn optimizer_step<M: Module>(
 thread_local! {
     /// The replica this thread trains, in a data-parallel run.
     static MEMBER: RefCell<Option<Member>> = const { RefCell::new(None) };
+    /// The factor on the learning rates of the step this thread runs (`--lr-decay`).
+    static LR_SCALE: Cell<f64> = const { Cell::new(1.0) };
+}
+
+/// Runs one model step with its learning rates scaled by `scale`.
+fn scaled_step<R>(scale: f64, step: impl FnOnce() -> R) -> R {
+    let before = LR_SCALE.with(|cell| cell.replace(scale));
+    let result = step();
+    LR_SCALE.with(|cell| cell.set(before));
+    result
 }
 
 #[derive(Clone)]
@@ -361,9 +373,9 @@ impl Replicas {
             indices: &indices[self.shares[0].clone()],
             rng,
             inject_nan,
-            lr_scale: config.run().lr_scale(step),
         };
-        let losses = model.step(config, data, batch, device);
+        let scale = config.run().lr_scale(step);
+        let losses = scaled_step(scale, || model.step(config, data, batch, device));
         for (index, worker) in self.workers.iter().enumerate() {
             worker
                 .replies
@@ -419,9 +431,9 @@ fn worker<M: Trainable>(
             indices: &order.indices,
             rng: &mut rng,
             inject_nan: order.inject_nan,
-            lr_scale: config.run().lr_scale(order.step),
         };
-        replica.step(config, data, batch, &train_device);
+        let scale = config.run().lr_scale(order.step);
+        scaled_step(scale, || replica.step(config, data, batch, &train_device));
         if replies.send(Ok(())).is_err() {
             return;
         }
