@@ -84,7 +84,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             // As PyTorch's example: no moving average of G.
             config.ema_decay = 0.0;
             let (gan, rate) = training_rate::<Dcgan>(&config, args.steps, device)?;
-            let generator = FaceGenerator::from(gan.generator.valid());
+            let generator = FaceGenerator::from(gan.parts.generator.valid());
             Ok(latency(rate, config.model.latent_size, device, |z| {
                 generator.forward(z)
             }))
@@ -99,7 +99,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             config.ema_decay = 0.0;
             let (gan, rate) = training_rate::<Resnet>(&config, args.steps, device)?;
             // Already a FaceGenerator (the ResNet can start from a DCGAN generator).
-            let generator = gan.generator.valid();
+            let generator = gan.parts.generator.valid();
             Ok::<_, anyhow::Error>(latency(rate, config.model.latent_size, device, |z| {
                 generator.forward(z)
             }))

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::weights::{Precision, save_generator_as};
@@ -22,9 +22,7 @@ pub use labels::{LabelPolicy, LabelSmoothing};
 use crate::adversarial::{bce_with_logits, read_scalars, scoring_copy};
 use crate::augment::augment;
 use crate::data::{ImageSet, batch_tensor, load_training_set};
-use crate::face_gan::{
-    GeneratorAverage, check_diversity, diversity_panel, gan_sections, noise, sample_grid,
-};
+use crate::face_gan::{GanParts, check_diversity, diversity_panel, noise, sample_grid};
 use crate::run::{
     Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module,
     module_bytes, optimizer_step,
@@ -51,13 +49,9 @@ pub struct DcganLosses {
     pub d_g_z: f32,
 }
 
-/// Both networks, their optimisers and the generator's moving average.
+/// Both networks, their optimisers and the generator's moving average, and the label policy.
 pub struct Dcgan {
-    pub generator: Generator,
-    average: GeneratorAverage<Generator>,
-    discriminator: Discriminator,
-    generator_optimizer: ModuleOptimizer,
-    discriminator_optimizer: ModuleOptimizer,
+    pub parts: GanParts<Generator, Discriminator>,
     labels: LabelPolicy,
 }
 
@@ -95,11 +89,12 @@ impl Trainable for Dcgan {
             None => config.model.init_generator(device),
         };
         Ok(Self {
-            average: GeneratorAverage::start(config.ema_decay, &generator),
-            generator,
-            discriminator: config.model.init_discriminator(device),
-            generator_optimizer: config.optimizer.adam(),
-            discriminator_optimizer: config.optimizer.adam(),
+            parts: GanParts::fresh(
+                generator,
+                config.model.init_discriminator(device),
+                config.ema_decay,
+                &config.optimizer,
+            ),
             labels: LabelPolicy::new(config.labels.clone()),
         })
     }
@@ -113,7 +108,7 @@ impl Trainable for Dcgan {
     ) -> DcganLosses {
         let step = batch.step;
         let losses = self.train_step(config, images, batch, device);
-        self.average.update(&self.generator, step);
+        self.parts.update_average(step);
         losses
     }
 
@@ -175,14 +170,7 @@ impl Trainable for Dcgan {
     }
 
     fn save(&self) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
-        gan_sections(
-            &self.generator,
-            module_bytes,
-            &self.average,
-            &self.discriminator,
-            &self.generator_optimizer,
-            &self.discriminator_optimizer,
-        )
+        self.parts.sections(module_bytes)
     }
 
     fn load(
@@ -191,28 +179,16 @@ impl Trainable for Dcgan {
         device: &Device,
     ) -> anyhow::Result<Self> {
         let model = &config.model;
-        let generator = load_module(model.init_generator(device), sections.take("generator")?)?;
-        let discriminator = load_module(
-            model.init_discriminator(device),
-            sections.take("discriminator")?,
-        )?;
-        let average = GeneratorAverage::load(
-            config.ema_decay,
+        let parts = GanParts::load(
             sections,
-            &generator,
             |bytes, device| load_module(model.init_generator(device), bytes),
+            model.init_discriminator(device),
+            config.ema_decay,
+            &config.optimizer,
             device,
         )?;
         Ok(Self {
-            generator,
-            average,
-            discriminator,
-            generator_optimizer: config
-                .optimizer
-                .adam_from(sections.take("generator_optimizer")?)?,
-            discriminator_optimizer: config
-                .optimizer
-                .adam_from(sections.take("discriminator_optimizer")?)?,
+            parts,
             labels: LabelPolicy::new(config.labels.clone()),
         })
     }
@@ -221,7 +197,7 @@ impl Trainable for Dcgan {
 impl Dcgan {
     /// The generator that draws samples: the average when the run keeps one.
     pub fn sample_generator(&self) -> &Generator {
-        self.average.sampler(&self.generator)
+        self.parts.sampler()
     }
 
     /// One discriminator update followed by `generator_steps` generator updates, on `batch`.
@@ -239,6 +215,13 @@ impl Dcgan {
             inject_nan,
             ..
         } = batch;
+        let GanParts {
+            generator,
+            discriminator,
+            generator_optimizer,
+            discriminator_optimizer,
+            ..
+        } = &mut self.parts;
         let n = indices.len();
         let latent = config.model.latent_size;
         let flips: Vec<bool> = (0..n).map(|_| rng.chance(0.5)).collect();
@@ -246,13 +229,10 @@ impl Dcgan {
 
         // Discriminator: real images towards "real", detached fakes towards "fake".
         let z = noise(rng, n, latent, device);
-        let fake = self.generator.forward(z);
-        let real_logits = self
-            .discriminator
-            .forward(augment(real, &config.augment, rng));
+        let fake = generator.forward(z);
+        let real_logits = discriminator.forward(augment(real, &config.augment, rng));
         let fake_logits =
-            self.discriminator
-                .forward(augment(fake.clone().detach(), &config.augment, rng));
+            discriminator.forward(augment(fake.clone().detach(), &config.augment, rng));
         let real_targets = self.labels.discriminator_targets(rng, n, true, epoch);
         let fake_targets = self.labels.discriminator_targets(rng, n, false, epoch);
         let mut d_loss = bce_with_logits(real_logits.clone(), vector(real_targets, device))
@@ -263,32 +243,32 @@ impl Dcgan {
         let d_x = sigmoid(real_logits).mean().detach();
         let d_g_z = sigmoid(fake_logits).mean().detach();
         let d_loss_value = d_loss.clone().detach();
-        let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
-        self.discriminator = optimizer_step(
-            &mut self.discriminator_optimizer,
+        let grads = GradientsParams::from_grads(d_loss.backward(), &*discriminator);
+        *discriminator = optimizer_step(
+            discriminator_optimizer,
             config.optimizer.discriminator_lr,
-            self.discriminator.clone(),
+            discriminator.clone(),
             grads,
         );
 
         // Generator: fakes scored by the updated discriminator, pushed towards "real".
-        let scorer = scoring_copy(&self.discriminator);
+        let scorer = scoring_copy(discriminator);
         let mut g_loss_value = None;
         let mut fake = Some(fake);
         for _ in 0..config.generator_steps {
             let images = match fake.take() {
                 Some(first) => first,
-                None => self.generator.forward(noise(rng, n, latent, device)),
+                None => generator.forward(noise(rng, n, latent, device)),
             };
             let logits = scorer.forward(augment(images, &config.augment, rng));
             let targets = Tensor::full([n], self.labels.generator_target(), device);
             let g_loss = bce_with_logits(logits, targets);
             g_loss_value = Some(g_loss.clone().detach());
-            let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
-            self.generator = optimizer_step(
-                &mut self.generator_optimizer,
+            let grads = GradientsParams::from_grads(g_loss.backward(), &*generator);
+            *generator = optimizer_step(
+                generator_optimizer,
                 config.optimizer.generator_lr,
-                self.generator.clone(),
+                generator.clone(),
                 grads,
             );
         }
@@ -329,7 +309,7 @@ fn generator_from_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::face_gan::latent_tensor;
+    use crate::face_gan::{GeneratorAverage, latent_tensor};
     use std::path::PathBuf;
 
     fn outputs(generator: &Generator, device: &Device) -> Vec<f32> {
@@ -375,9 +355,9 @@ mod tests {
         let mut gan = Dcgan::fresh(&config, &train_device).unwrap();
         // An average far from the generator: a generator of another seed.
         device.seed(7);
-        gan.average = GeneratorAverage::start(0.999, &model.init_generator(&device));
+        gan.parts.average = GeneratorAverage::start(0.999, &model.init_generator(&device));
         let before = outputs(gan.sample_generator(), &device);
-        let generator = outputs(&gan.generator, &device);
+        let generator = outputs(&gan.parts.generator, &device);
 
         let resumed = reloaded(&gan, &config, &train_device);
         let after = outputs(resumed.sample_generator(), &device);
@@ -407,7 +387,7 @@ mod tests {
         config.init_generator = Some(file.clone());
         let mut gan = Dcgan::fresh(&config, &train_device).unwrap();
         let wanted = outputs(&exported, &device);
-        let started = outputs(&gan.generator, &device);
+        let started = outputs(&gan.parts.generator, &device);
         let apart = largest_difference(&wanted, &started);
         assert!(
             apart < 1e-6,
@@ -428,7 +408,7 @@ mod tests {
             inject_nan: false,
         };
         gan.train_step(&config, &images, batch, &train_device);
-        let trained = outputs(&gan.generator, &device);
+        let trained = outputs(&gan.parts.generator, &device);
         assert_ne!(
             trained, started,
             "a training step left the loaded generator unchanged"

@@ -1,50 +1,26 @@
 //! What the face GANs (`dcgan/` and `resnet/`) share beyond the driver: their flags, the
-//! noise and fixed seeds they draw from, the moving average of the generator, and the
-//! mode-collapse check at each epoch's end.
+//! noise and fixed seeds they draw from, the parts they train and checkpoint (the moving
+//! average of the generator among them), and the mode-collapse check at each epoch's end.
 
 pub mod average;
 pub mod diversity;
 pub mod flags;
 pub mod latents;
+pub mod parts;
 
 use std::path::Path;
 
-use burn::module::Module;
-use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
 use facegan_model::{FaceGenerator, GeneratorConfig};
 
 use crate::data::ImageSet;
-use crate::run::{Panel, SampleGrid, load_module, module_bytes, optimizer_bytes};
+use crate::run::{Panel, SampleGrid, load_module, module_bytes};
 
 pub use average::{GeneratorAverage, blend, decay_at, default_ema_decay};
 pub use diversity::{COLLAPSE_RATIO, DIVERSITY_FILE, mean_pairwise_distance};
 pub use flags::GanFlags;
 pub use latents::{SAMPLE_SEEDS, latent_tensor, noise, render_faces, sample_grid};
-
-/// A face GAN's checkpoint sections: both networks, both Adams, and the generator's moving
-/// average when the run keeps one. Generators are saved by `generator_bytes` (`module_bytes`,
-/// or [`face_generator_bytes`]).
-pub fn gan_sections<G: Module, D: Module>(
-    generator: &G,
-    generator_bytes: impl Fn(&G) -> anyhow::Result<Vec<u8>>,
-    average: &GeneratorAverage<G>,
-    discriminator: &D,
-    generator_optimizer: &ModuleOptimizer,
-    discriminator_optimizer: &ModuleOptimizer,
-) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
-    let mut sections = vec![
-        ("generator", generator_bytes(generator)?),
-        ("discriminator", module_bytes(discriminator)?),
-        ("generator_optimizer", optimizer_bytes(generator_optimizer)?),
-        (
-            "discriminator_optimizer",
-            optimizer_bytes(discriminator_optimizer)?,
-        ),
-    ];
-    sections.extend(average.section(generator_bytes)?);
-    Ok(sections)
-}
+pub use parts::GanParts;
 
 /// A face generator's checkpoint bytes: its architecture's own module, not the enum around it
 /// (whose record would name the variant), as DCGAN and earlier ResNet runs saved it.

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::weights::{Precision, load_face_generator, save_face_generator_as};
 use facegan_model::{FaceGenerator, GeneratorConfig};
@@ -28,12 +28,11 @@ use crate::adversarial::{
 use crate::augment::augment;
 use crate::data::{ImageSet, batch_tensor, load_training_set};
 use crate::face_gan::{
-    GeneratorAverage, check_diversity, diversity_panel, face_generator_bytes, gan_sections,
-    load_face_generator_bytes, noise, sample_grid,
+    GanParts, check_diversity, diversity_panel, face_generator_bytes, load_face_generator_bytes,
+    noise, sample_grid,
 };
 use crate::run::{
-    Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module,
-    optimizer_step,
+    Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, optimizer_step,
 };
 
 /// The ResNet's columns of `log.csv`.
@@ -52,11 +51,7 @@ pub struct ResnetLosses {
 /// Both networks, their optimisers and the generator's moving average. The generator is the
 /// ResNet's own, or a DCGAN's continued under this discriminator (`--init-generator`).
 pub struct Resnet {
-    pub generator: FaceGenerator,
-    average: GeneratorAverage<FaceGenerator>,
-    discriminator: ResnetDiscriminator,
-    generator_optimizer: ModuleOptimizer,
-    discriminator_optimizer: ModuleOptimizer,
+    pub parts: GanParts<FaceGenerator, ResnetDiscriminator>,
 }
 
 impl RunConfig for TrainConfig {
@@ -93,11 +88,12 @@ impl Trainable for Resnet {
             None => config.generator_config().init(device),
         };
         Ok(Self {
-            average: GeneratorAverage::start(config.ema_decay, &generator),
-            generator,
-            discriminator: init_discriminator(&config.model, device),
-            generator_optimizer: config.optimizer.adam(),
-            discriminator_optimizer: config.optimizer.adam(),
+            parts: GanParts::fresh(
+                generator,
+                init_discriminator(&config.model, device),
+                config.ema_decay,
+                &config.optimizer,
+            ),
         })
     }
 
@@ -110,7 +106,7 @@ impl Trainable for Resnet {
     ) -> ResnetLosses {
         let step = batch.step;
         let losses = self.train_step(config, images, batch, device);
-        self.average.update(&self.generator, step);
+        self.parts.update_average(step);
         losses
     }
 
@@ -179,14 +175,7 @@ impl Trainable for Resnet {
     }
 
     fn save(&self) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
-        gan_sections(
-            &self.generator,
-            face_generator_bytes,
-            &self.average,
-            &self.discriminator,
-            &self.generator_optimizer,
-            &self.discriminator_optimizer,
-        )
+        self.parts.sections(face_generator_bytes)
     }
 
     fn load(
@@ -195,36 +184,22 @@ impl Trainable for Resnet {
         device: &Device,
     ) -> anyhow::Result<Self> {
         let model = config.generator_config();
-        let generator = load_face_generator_bytes(&model, sections.take("generator")?, device)?;
-        let discriminator = load_module(
-            init_discriminator(&config.model, device),
-            sections.take("discriminator")?,
-        )?;
-        let average = GeneratorAverage::load(
-            config.ema_decay,
+        let parts = GanParts::load(
             sections,
-            &generator,
             |bytes, device| load_face_generator_bytes(&model, bytes, device),
+            init_discriminator(&config.model, device),
+            config.ema_decay,
+            &config.optimizer,
             device,
         )?;
-        Ok(Self {
-            generator,
-            average,
-            discriminator,
-            generator_optimizer: config
-                .optimizer
-                .adam_from(sections.take("generator_optimizer")?)?,
-            discriminator_optimizer: config
-                .optimizer
-                .adam_from(sections.take("discriminator_optimizer")?)?,
-        })
+        Ok(Self { parts })
     }
 }
 
 impl Resnet {
     /// The generator that draws samples: the average when the run keeps one.
     pub fn sample_generator(&self) -> &FaceGenerator {
-        self.average.sampler(&self.generator)
+        self.parts.sampler()
     }
 
     /// One discriminator update, then one generator update, on `batch`.
@@ -241,6 +216,13 @@ impl Resnet {
             inject_nan,
             ..
         } = batch;
+        let GanParts {
+            generator,
+            discriminator,
+            generator_optimizer,
+            discriminator_optimizer,
+            ..
+        } = &mut self.parts;
         let n = indices.len();
         let latent = config.generator_config().latent_size();
         let flips: Vec<bool> = (0..n).map(|_| rng.chance(0.5)).collect();
@@ -249,12 +231,12 @@ impl Resnet {
             &config.augment,
             rng,
         );
-        let fake = self.generator.forward(noise(rng, n, latent, device));
+        let fake = generator.forward(noise(rng, n, latent, device));
 
         // Discriminator: reals above +1, fakes below -1. D has no BatchNorm, so reals, fakes
         // (and, for R1, nudged reals) go through as one batch: one pass, one power-iteration
         // step per layer.
-        let mut parts = vec![
+        let mut inputs = vec![
             real.clone(),
             augment(fake.clone().detach(), &config.augment, rng),
         ];
@@ -265,9 +247,9 @@ impl Resnet {
             let values: Vec<f32> = (0..real.shape().num_elements())
                 .map(|_| rng.normal() * R1_STEP as f32)
                 .collect();
-            parts.push(real + Tensor::from_data(TensorData::new(values, dims), device));
+            inputs.push(real + Tensor::from_data(TensorData::new(values, dims), device));
         }
-        let logits = self.discriminator.forward(Tensor::cat(parts, 0));
+        let logits = discriminator.forward(Tensor::cat(inputs, 0));
         let real_logits = logits.clone().slice(0..n);
         let fake_logits = logits.clone().slice(n..2 * n);
         let mut d_loss = hinge_discriminator_loss(real_logits.clone(), fake_logits.clone());
@@ -284,23 +266,23 @@ impl Resnet {
         };
         let d_real = real_logits.mean().detach();
         let d_fake = fake_logits.mean().detach();
-        let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
-        self.discriminator = optimizer_step(
-            &mut self.discriminator_optimizer,
+        let grads = GradientsParams::from_grads(d_loss.backward(), &*discriminator);
+        *discriminator = optimizer_step(
+            discriminator_optimizer,
             config.optimizer.discriminator_lr,
-            self.discriminator.clone(),
+            discriminator.clone(),
             grads,
         );
 
         // Generator: raise the updated discriminator's score of its images.
-        let scorer = scoring_copy(&self.discriminator);
+        let scorer = scoring_copy(discriminator);
         let g_loss = hinge_generator_loss(scorer.forward(augment(fake, &config.augment, rng)));
         let g_loss_value = g_loss.clone().detach();
-        let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
-        self.generator = optimizer_step(
-            &mut self.generator_optimizer,
+        let grads = GradientsParams::from_grads(g_loss.backward(), &*generator);
+        *generator = optimizer_step(
+            generator_optimizer,
             config.optimizer.generator_lr,
-            self.generator.clone(),
+            generator.clone(),
             grads,
         );
 
