@@ -85,7 +85,8 @@ fn named_colours_are_reached_on_unseen_faces() {
         println!("{name} {}: {hits} of {}", part.id(), found.len());
         // The shipped directions reach these in 99-100% of 500 held-out faces.
         assert!(hits >= 21, "{name} {}: {hits} of 24", part.id());
-        // The recorded edit redraws the same face.
+        // The recorded edit redraws the same face, to a level of rounding: alone it is
+        // summed in another order than in the batch of 24.
         let again = edited_faces(
             &generator,
             &config,
@@ -95,7 +96,15 @@ fn named_colours_are_reached_on_unseen_faces() {
             &device,
         )
         .unwrap();
-        assert_eq!(again[0], found[0].face);
+        let worst = again[0]
+            .iter()
+            .zip(&found[0].face)
+            .map(|(a, b)| a.abs_diff(*b))
+            .max();
+        assert!(
+            worst <= Some(1),
+            "the recorded edit redrew another face ({worst:?})"
+        );
     }
 }
 
