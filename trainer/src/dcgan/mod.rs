@@ -9,7 +9,6 @@ use std::path::Path;
 
 use anyhow::Context;
 use burn::module::Module;
-use burn::optim::GradientsParams;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::weights::{Precision, save_generator_as};
@@ -24,8 +23,7 @@ use crate::augment::augment;
 use crate::data::{ImageSet, batch_tensor, load_training_set};
 use crate::face_gan::{GanParts, check_diversity, diversity_panel, noise, sample_grid};
 use crate::run::{
-    Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module,
-    module_bytes, optimizer_step,
+    Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
 };
 
 /// Trains (or resumes) the DCGAN run in `run_dir` through the driver (`crate::run::train`).
@@ -215,13 +213,6 @@ impl Dcgan {
             inject_nan,
             ..
         } = batch;
-        let GanParts {
-            generator,
-            discriminator,
-            generator_optimizer,
-            discriminator_optimizer,
-            ..
-        } = &mut self.parts;
         let n = indices.len();
         let latent = config.model.latent_size;
         let flips: Vec<bool> = (0..n).map(|_| rng.chance(0.5)).collect();
@@ -229,10 +220,15 @@ impl Dcgan {
 
         // Discriminator: real images towards "real", detached fakes towards "fake".
         let z = noise(rng, n, latent, device);
-        let fake = generator.forward(z);
-        let real_logits = discriminator.forward(augment(real, &config.augment, rng));
+        let fake = self.parts.generator.forward(z);
+        let real_logits = self
+            .parts
+            .discriminator
+            .forward(augment(real, &config.augment, rng));
         let fake_logits =
-            discriminator.forward(augment(fake.clone().detach(), &config.augment, rng));
+            self.parts
+                .discriminator
+                .forward(augment(fake.clone().detach(), &config.augment, rng));
         let real_targets = self.labels.discriminator_targets(rng, n, true, epoch);
         let fake_targets = self.labels.discriminator_targets(rng, n, false, epoch);
         let mut d_loss = bce_with_logits(real_logits.clone(), vector(real_targets, device))
@@ -243,34 +239,24 @@ impl Dcgan {
         let d_x = sigmoid(real_logits).mean().detach();
         let d_g_z = sigmoid(fake_logits).mean().detach();
         let d_loss_value = d_loss.clone().detach();
-        let grads = GradientsParams::from_grads(d_loss.backward(), &*discriminator);
-        *discriminator = optimizer_step(
-            discriminator_optimizer,
-            config.optimizer.discriminator_lr,
-            discriminator.clone(),
-            grads,
-        );
+        self.parts
+            .step_discriminator(d_loss, config.optimizer.discriminator_lr);
 
         // Generator: fakes scored by the updated discriminator, pushed towards "real".
-        let scorer = scoring_copy(discriminator);
+        let scorer = scoring_copy(&self.parts.discriminator);
         let mut g_loss_value = None;
         let mut fake = Some(fake);
         for _ in 0..config.generator_steps {
             let images = match fake.take() {
                 Some(first) => first,
-                None => generator.forward(noise(rng, n, latent, device)),
+                None => self.parts.generator.forward(noise(rng, n, latent, device)),
             };
             let logits = scorer.forward(augment(images, &config.augment, rng));
             let targets = Tensor::full([n], self.labels.generator_target(), device);
             let g_loss = bce_with_logits(logits, targets);
             g_loss_value = Some(g_loss.clone().detach());
-            let grads = GradientsParams::from_grads(g_loss.backward(), &*generator);
-            *generator = optimizer_step(
-                generator_optimizer,
-                config.optimizer.generator_lr,
-                generator.clone(),
-                grads,
-            );
+            self.parts
+                .step_generator(g_loss, config.optimizer.generator_lr);
         }
         let g_loss_value = g_loss_value.expect("at least one generator step");
         let [d_loss, g_loss, d_x, d_g_z] = read_scalars([d_loss_value, g_loss_value, d_x, d_g_z]);

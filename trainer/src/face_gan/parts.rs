@@ -4,12 +4,12 @@
 //! resumes have one home here.
 
 use burn::module::Module;
-use burn::optim::ModuleOptimizer;
-use burn::tensor::Device;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor};
 
 use super::GeneratorAverage;
 use crate::adversarial::OptimizerOptions;
-use crate::run::{Sections, load_module, module_bytes, optimizer_bytes};
+use crate::run::{Sections, load_module, module_bytes, optimizer_bytes, optimizer_step};
 
 /// Both networks of a face GAN, their optimisers and the generator's moving average.
 pub struct GanParts<G, D> {
@@ -40,6 +40,29 @@ impl<G: Module, D: Module> GanParts<G, D> {
     /// The generator that draws samples: the average when the run keeps one.
     pub fn sampler(&self) -> &G {
         self.average.sampler(&self.generator)
+    }
+
+    /// One Adam step of the discriminator down the gradient of `loss` at learning rate `lr`
+    /// (through `run::optimizer_step`, which applies `--lr-decay` and data parallelism).
+    pub fn step_discriminator(&mut self, loss: Tensor<1>, lr: f64) {
+        let grads = GradientsParams::from_grads(loss.backward(), &self.discriminator);
+        self.discriminator = optimizer_step(
+            &mut self.discriminator_optimizer,
+            lr,
+            self.discriminator.clone(),
+            grads,
+        );
+    }
+
+    /// One Adam step of the generator down the gradient of `loss` at learning rate `lr`.
+    pub fn step_generator(&mut self, loss: Tensor<1>, lr: f64) {
+        let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
+        self.generator = optimizer_step(
+            &mut self.generator_optimizer,
+            lr,
+            self.generator.clone(),
+            grads,
+        );
     }
 
     /// Blends the generator, as training step `step` (1-based) left it, into the average.

@@ -11,7 +11,6 @@ use std::path::Path;
 
 use anyhow::Context;
 use burn::module::Module;
-use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::weights::{Precision, load_face_generator, save_face_generator_as};
 use facegan_model::{FaceGenerator, GeneratorConfig};
@@ -31,9 +30,7 @@ use crate::face_gan::{
     GanParts, check_diversity, diversity_panel, face_generator_bytes, load_face_generator_bytes,
     noise, sample_grid,
 };
-use crate::run::{
-    Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, optimizer_step,
-};
+use crate::run::{Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable};
 
 /// The ResNet's columns of `log.csv`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -216,13 +213,6 @@ impl Resnet {
             inject_nan,
             ..
         } = batch;
-        let GanParts {
-            generator,
-            discriminator,
-            generator_optimizer,
-            discriminator_optimizer,
-            ..
-        } = &mut self.parts;
         let n = indices.len();
         let latent = config.generator_config().latent_size();
         let flips: Vec<bool> = (0..n).map(|_| rng.chance(0.5)).collect();
@@ -231,7 +221,7 @@ impl Resnet {
             &config.augment,
             rng,
         );
-        let fake = generator.forward(noise(rng, n, latent, device));
+        let fake = self.parts.generator.forward(noise(rng, n, latent, device));
 
         // Discriminator: reals above +1, fakes below -1. D has no BatchNorm, so reals, fakes
         // (and, for R1, nudged reals) go through as one batch: one pass, one power-iteration
@@ -249,7 +239,7 @@ impl Resnet {
                 .collect();
             inputs.push(real + Tensor::from_data(TensorData::new(values, dims), device));
         }
-        let logits = discriminator.forward(Tensor::cat(inputs, 0));
+        let logits = self.parts.discriminator.forward(Tensor::cat(inputs, 0));
         let real_logits = logits.clone().slice(0..n);
         let fake_logits = logits.clone().slice(n..2 * n);
         let mut d_loss = hinge_discriminator_loss(real_logits.clone(), fake_logits.clone());
@@ -266,25 +256,15 @@ impl Resnet {
         };
         let d_real = real_logits.mean().detach();
         let d_fake = fake_logits.mean().detach();
-        let grads = GradientsParams::from_grads(d_loss.backward(), &*discriminator);
-        *discriminator = optimizer_step(
-            discriminator_optimizer,
-            config.optimizer.discriminator_lr,
-            discriminator.clone(),
-            grads,
-        );
+        self.parts
+            .step_discriminator(d_loss, config.optimizer.discriminator_lr);
 
         // Generator: raise the updated discriminator's score of its images.
-        let scorer = scoring_copy(discriminator);
+        let scorer = scoring_copy(&self.parts.discriminator);
         let g_loss = hinge_generator_loss(scorer.forward(augment(fake, &config.augment, rng)));
         let g_loss_value = g_loss.clone().detach();
-        let grads = GradientsParams::from_grads(g_loss.backward(), &*generator);
-        *generator = optimizer_step(
-            generator_optimizer,
-            config.optimizer.generator_lr,
-            generator.clone(),
-            grads,
-        );
+        self.parts
+            .step_generator(g_loss, config.optimizer.generator_lr);
 
         let [d_loss, g_loss, d_real, d_fake, r1] =
             read_scalars([d_loss_value, g_loss_value, d_real, d_fake, r1]);
