@@ -9,6 +9,7 @@ XDoG lines (`facegan sketch --in FACES_DIR --out XDOG_DIR`). Prints one JSON lin
   the face outline, clear of its stroke, below the fringe, away from eyes and mouth): ink left
   where a real face has skin (the issue's "face area");
 - black_on_skin: the same share for near-black pixels (luma below BLACK, 50);
+  black_on_skin_by_seed: that share per colouring seed (one dark-haired colouring can carry it);
 - stroke_ink: how dark the drawn strokes inside the head (the face outline and all inside it)
   came out against the skin: (median luma of the skin - median luma under the strokes) / 255;
   high when the strokes are painted as lines (a real face has colour edges there, not lines);
@@ -95,6 +96,7 @@ def main():
         if m:
             by_drawing.setdefault(int(m.group(1)), []).append(name)
     inks, blacks, differences, spreads, chamfers, stroke_inks = [], [], [], [], [], []
+    blacks_by_seed = {}
     for index, names in sorted(by_drawing.items()):
         skin, hair = masks(args.bench, index)
         drawn = strokes(args.bench, index)
@@ -105,6 +107,8 @@ def main():
             ink, black, difference = colour_figures(face, skin, hair)
             inks.append(ink)
             blacks.append(black)
+            seed = int(re.fullmatch(r"\d+_s(\d+)\.png", name).group(1))
+            blacks_by_seed.setdefault(seed, []).append(black)
             differences.append(difference)
             stroke_inks.append(stroke_ink(face, skin, in_head))
             means.append(face.reshape(-1, 3).mean(axis=0))
@@ -119,6 +123,8 @@ def main():
         "faces": sum(len(v) for v in by_drawing.values()),
         "ink_on_skin": float(np.nanmean(inks)),
         "black_on_skin": float(np.nanmean(blacks)),
+        "black_on_skin_by_seed": {f"s{seed}": round(float(np.nanmean(values)), 4)
+                                  for seed, values in sorted(blacks_by_seed.items())},
         "stroke_ink": float(np.nanmean(stroke_inks)),
         "hair_vs_skin": float(np.nanmean(differences)),
         "seed_spread": float(np.mean(spreads)) if spreads else None,

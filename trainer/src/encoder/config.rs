@@ -32,6 +32,16 @@ pub struct TrainConfig {
     pub colour_weight: f32,
     /// Share of the training sketches that are roughened; the rest are plain XDoG lines.
     pub rough_share: f64,
+    /// Share of the training drawings whose colour code the encoder sees moved by up to a cell
+    /// or mirrored (the losses still ask for the face's own): layout from the drawing, colours
+    /// from the code (`code_jitter.rs`). Runs saved before it had none.
+    #[serde(default)]
+    pub code_jitter: f64,
+    /// Share of the training faces zoomed in (cropped to a random window, scaled back up) with
+    /// their drawings, so a large drawn face gets a large face (`zoom.rs`). Runs saved before
+    /// it had none.
+    #[serde(default)]
+    pub zoom_share: f64,
     /// Generator samples in an epoch.
     pub epoch_size: usize,
 }
@@ -52,6 +62,14 @@ pub struct EncoderFlags {
     /// Encoder: share of roughened training sketches (the rest are plain XDoG lines).
     #[arg(long, default_value_t = DEFAULT_ROUGH_SHARE)]
     pub rough_share: f64,
+    /// Encoder: share of training drawings shown a colour code moved by up to a cell or
+    /// mirrored, so the drawing decides the layout.
+    #[arg(long, default_value_t = DEFAULT_CODE_JITTER)]
+    pub code_jitter: f64,
+    /// Encoder: share of training faces zoomed in (up to 1.35x) with their drawings, so a
+    /// large drawn face gets a large face.
+    #[arg(long, default_value_t = DEFAULT_ZOOM_SHARE)]
+    pub zoom_share: f64,
     /// Encoder: weight of the latent distance against the image L1.
     #[arg(long, default_value_t = DEFAULT_LATENT_WEIGHT)]
     pub latent_weight: f32,
@@ -61,6 +79,8 @@ const DEFAULT_LEARNING_RATE: f64 = 1e-3;
 const DEFAULT_EPOCH_SIZE: usize = 4096;
 const DEFAULT_ROUGH_SHARE: f64 = 0.5;
 const DEFAULT_LATENT_WEIGHT: f32 = 1.0;
+const DEFAULT_CODE_JITTER: f64 = 0.5;
+const DEFAULT_ZOOM_SHARE: f64 = 0.5;
 
 impl TrainConfig {
     /// The defaults for the generator in `generator_bytes` (read from `generator`, `None` for
@@ -91,6 +111,8 @@ impl TrainConfig {
             latent_weight: DEFAULT_LATENT_WEIGHT,
             colour_weight: 1.0,
             rough_share: DEFAULT_ROUGH_SHARE,
+            code_jitter: DEFAULT_CODE_JITTER,
+            zoom_share: DEFAULT_ZOOM_SHARE,
             epoch_size: DEFAULT_EPOCH_SIZE,
         })
     }
@@ -113,6 +135,8 @@ impl TrainConfig {
         config.learning_rate = flags.encoder_lr;
         config.epoch_size = flags.epoch_size;
         config.rough_share = flags.rough_share;
+        config.code_jitter = flags.code_jitter;
+        config.zoom_share = flags.zoom_share;
         config.latent_weight = flags.latent_weight;
         config.validate()?;
         Ok(config)
@@ -149,6 +173,16 @@ impl TrainConfig {
             (0.0..=1.0).contains(&self.rough_share),
             "--rough-share must be between 0 and 1, found {}",
             self.rough_share
+        );
+        ensure!(
+            (0.0..=1.0).contains(&self.code_jitter),
+            "--code-jitter must be between 0 and 1, found {}",
+            self.code_jitter
+        );
+        ensure!(
+            (0.0..=1.0).contains(&self.zoom_share),
+            "--zoom-share must be between 0 and 1, found {}",
+            self.zoom_share
         );
         ensure!(
             self.latent_weight >= 0.0 && self.latent_weight.is_finite(),

@@ -3,15 +3,19 @@
 //! renders G(z), makes their drawings (XDoG lines, half of them roughened toward what people
 //! draw: `sketch/roughen.rs`) and colour codes, and trains E so that G(E(sketch, code)) is
 //! G(z): L1 on the images, a squared distance on the latents, L1 on the 3x3 mean colours.
-//! Whatever E outputs, G draws a face from it, so a crude drawing still gives a face.
+//! Whatever E outputs, G draws a face from it, so a crude drawing still gives a face. Some
+//! faces are zoomed in (`zoom.rs`) and some codes shown moved (`code_jitter.rs`), so the
+//! drawing, not the code, decides the face's size and layout.
 
+mod code_jitter;
 mod config;
+mod zoom;
 
 use anyhow::Context;
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::module::adaptive_avg_pool2d;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Bool, Device, Tensor, TensorData};
 use facegan_model::image::from_byte;
 use facegan_model::translate::{CODE_SIZE, EncoderHeader, SketchEncoder, colour_code};
 use facegan_model::weights::{Precision, load_face_generator, save_encoder_as};
@@ -21,6 +25,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use config::{EncoderFlags, TrainConfig};
+use zoom::Window;
 
 use crate::adversarial::read_scalars;
 use crate::data::{ImageSet, load_training_set};
@@ -252,6 +257,30 @@ fn sketch_tensor(drawings: &[Drawn], size: usize, device: &Device) -> Tensor<4> 
     )
 }
 
+/// RGB8 faces as a `[n, 3, size, size]` tensor in [-1, 1].
+fn faces_tensor(faces: &[Vec<u8>], size: usize, device: &Device) -> Tensor<4> {
+    let plane = size * size;
+    let mut values = vec![0f32; faces.len() * 3 * plane];
+    for (slot, face) in values.chunks_exact_mut(3 * plane).zip(faces) {
+        for (pixel, rgb) in face.chunks_exact(3).enumerate() {
+            for channel in 0..3 {
+                slot[channel * plane + pixel] = from_byte(rgb[channel]);
+            }
+        }
+    }
+    Tensor::from_data(
+        TensorData::new(values, [faces.len(), 3, size, size]),
+        device,
+    )
+}
+
+/// A `[n]` boolean tensor from one flag per batch row.
+fn row_mask(rows: impl Iterator<Item = bool>, device: &Device) -> Tensor<1, Bool> {
+    let rows: Vec<bool> = rows.collect();
+    let n = rows.len();
+    Tensor::from_data(TensorData::new(rows, [n]), device)
+}
+
 fn code_tensor(drawings: &[Drawn], device: &Device) -> Tensor<2> {
     let values: Vec<f32> = drawings.iter().flat_map(|d| d.code).collect();
     Tensor::from_data(TensorData::new(values, [drawings.len(), CODE_SIZE]), device)
@@ -282,9 +311,33 @@ impl Encoder {
         inject_nan: bool,
     ) -> EncoderLosses {
         let size = config.header.encoder.image_size;
-        let z = noise(rng, n, config.header.generator.latent_size(), device);
-        let target = self.generator.forward(z.clone()).detach();
-        let faces = render_faces(target.clone(), size).expect("generated images read back");
+        let latent_size = config.header.generator.latent_size();
+        let z = noise(rng, n, latent_size, device);
+        let mut target = self.generator.forward(z.clone()).detach();
+        let mut faces = render_faces(target.clone(), size).expect("generated images read back");
+        // Zoomed samples replace their faces and targets; runs without zoom draw nothing.
+        let windows: Vec<Option<Window>> = (0..n)
+            .map(|_| {
+                (config.zoom_share > 0.0 && rng.chance(config.zoom_share))
+                    .then(|| Window::random(size, rng))
+            })
+            .collect();
+        let zoomed = windows.iter().filter(|w| w.is_some()).count();
+        if zoomed > 0 {
+            faces = faces
+                .par_iter()
+                .zip(&windows)
+                .map(|(face, window)| match window {
+                    Some(window) => window.apply(face, size),
+                    None => face.clone(),
+                })
+                .collect();
+            let mask = row_mask(windows.iter().map(Option::is_some), device);
+            target = target.mask_where(
+                mask.reshape([n, 1, 1, 1]).expand([n, 3, size, size]),
+                faces_tensor(&faces, size, device),
+            );
+        }
         // Drawn from the run's stream, so a resumed run draws the same sketches.
         let roughness: Vec<Option<u64>> = (0..n)
             .map(|_| rng.chance(config.rough_share).then(|| rng.next_u64()))
@@ -295,13 +348,35 @@ impl Encoder {
             .map(|(face, &rough)| draw(face, size, rough))
             .collect();
         let codes = code_tensor(&drawings, device);
+        // After the sketches' draws, so runs without jitter keep their stream.
+        let shown_codes = if config.code_jitter > 0.0 {
+            let shown: Vec<f32> = drawings
+                .iter()
+                .flat_map(|d| {
+                    if rng.chance(config.code_jitter) {
+                        code_jitter::jittered(&d.code, rng)
+                    } else {
+                        d.code
+                    }
+                })
+                .collect();
+            Tensor::from_data(TensorData::new(shown, [n, CODE_SIZE]), device)
+        } else {
+            codes.clone()
+        };
 
         let estimate = self
             .encoder
-            .forward(sketch_tensor(&drawings, size, device), codes.clone());
+            .forward(sketch_tensor(&drawings, size, device), shown_codes);
         let image = self.generator.forward(estimate.clone());
         let image_l1 = (image.clone() - target).abs().mean();
-        let latent_mse = (estimate - z).powi_scalar(2).mean();
+        // A zoomed face is not G(z): only the others pull the latent toward z.
+        let kept = row_mask(windows.iter().map(Option::is_none), device)
+            .float()
+            .reshape([n, 1, 1, 1]);
+        let latent_mse = ((estimate - z).powi_scalar(2) * kept)
+            .sum()
+            .div_scalar(((n - zoomed).max(1) * latent_size) as f32);
         let colour_l1 = (colour_means(image) - codes).abs().mean();
         let mut loss = image_l1.clone().mul_scalar(config.image_weight)
             + latent_mse.clone().mul_scalar(config.latent_weight)
