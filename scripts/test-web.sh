@@ -28,19 +28,19 @@ rm -rf "$native"
 "$facegan" generate --backend cpu --weights weights/anime-faces-64.fgw --seed 100 --count 16 \
   --out-dir "$native"
 
-section "a ResNet generator for the page (16 fast steps on faces of the shipped one: not faces yet, but far from flat)"
-resnet=target/web-resnet
-rm -rf "$resnet"
+section "a DCGAN generator for the page, the architecture not shipped (16 fast steps on faces of the shipped one: not faces yet, but far from flat)"
+other=target/web-dcgan
+rm -rf "$other"
 "$facegan" generate --backend cpu --weights weights/anime-faces-64.fgw --seed 0 --count 32 \
-  --out-dir "$resnet/faces"
-"$facegan" train --model resnet --backend cpu --data "$resnet/faces" --out "$resnet/run" \
-  --epochs 8 --batch-size 16 --generator-lr 2e-3 --ema-decay 0
-"$facegan" export "$resnet/run" --out "$resnet/resnet.fgw" --precision int8
-"$facegan" generate --backend cpu --weights "$resnet/resnet.fgw" --seed 100 --count 16 \
-  --out-dir "$resnet/native"
+  --out-dir "$other/faces"
+"$facegan" train --model dcgan --backend cpu --data "$other/faces" --out "$other/run" \
+  --epochs 8 --batch-size 16 --generator-width 16 --discriminator-width 16 --generator-lr 2e-3 --ema-decay 0
+"$facegan" export "$other/run" --out "$other/dcgan.fgw" --precision int8
+"$facegan" generate --backend cpu --weights "$other/dcgan.fgw" --seed 100 --count 16 \
+  --out-dir "$other/native"
 
 section "browser test"
 FACEGAN_DIST=$PWD/$dist FACEGAN_NATIVE_DIR=$PWD/$native FACEGAN_SHOTS=$PWD/target/screenshots \
   FACEGAN_BIN=$(realpath "$facegan") \
-  FACEGAN_RESNET_WEIGHTS=$PWD/$resnet/resnet.fgw FACEGAN_RESNET_NATIVE_DIR=$PWD/$resnet/native \
+  FACEGAN_OTHER_WEIGHTS=$PWD/$other/dcgan.fgw FACEGAN_OTHER_NATIVE_DIR=$PWD/$other/native \
   npm --prefix web/e2e test

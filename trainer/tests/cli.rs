@@ -323,7 +323,7 @@ fn init_generator_refuses_another_architecture_and_the_translation_models() {
     let (dir, data) = shapes_folder(8, 3);
     let out = path(&dir, "run");
     let (data, out) = (data.to_str().unwrap(), out.to_str().unwrap());
-    // The shipped generator is 64 px, latent 100: not the tiny run's architecture.
+    // The shipped generator is a 64 px ResNet, latent 128: not the tiny DCGAN run's architecture.
     let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../weights/anime-faces-64.fgw");
 
     let output = run(&train_args(

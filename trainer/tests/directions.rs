@@ -83,7 +83,7 @@ fn named_colours_are_reached_on_unseen_faces() {
             .filter(|f| part.name_of(part.measured(&measure(&f.face, 64))) == name)
             .count();
         println!("{name} {}: {hits} of {}", part.id(), found.len());
-        // The shipped directions reach these in 99-100% of 500 held-out faces.
+        // The shipped directions reach these in 94-98% of 500 held-out faces.
         assert!(hits >= 21, "{name} {}: {hits} of 24", part.id());
         // The recorded edit redraws the same face, to a level of rounding: alone it is
         // summed in another order than in the batch of 24.

@@ -20,11 +20,12 @@ import { PNG } from 'pngjs';
 
 const DIST = process.env.FACEGAN_DIST ?? 'dist';
 const NATIVE_DIR = process.env.FACEGAN_NATIVE_DIR;
-// A ResNet generator (`facegan export` of a short `--model resnet` run) and its native faces.
-const RESNET_WEIGHTS = process.env.FACEGAN_RESNET_WEIGHTS;
+// A generator of the architecture not shipped (the shipped one is a ResNet: `facegan export` of
+// a short `--model dcgan` run) and its native faces.
+const OTHER_WEIGHTS = process.env.FACEGAN_OTHER_WEIGHTS;
 // The native command line, to draw and measure an edited face the way `facegan generate` does.
 const FACEGAN_BIN = process.env.FACEGAN_BIN;
-const RESNET_NATIVE_DIR = process.env.FACEGAN_RESNET_NATIVE_DIR;
+const OTHER_NATIVE_DIR = process.env.FACEGAN_OTHER_NATIVE_DIR;
 const SHOTS = process.env.FACEGAN_SHOTS ?? 'target/screenshots';
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const BASE_PATH = '/facegan/';
@@ -264,33 +265,33 @@ test('faces match native `facegan generate` for the same seeds', { skip: !NATIVE
   }
 });
 
-test('a ResNet generator file is drawn like natively, on the CPU and WebGPU', { skip: !(RESNET_WEIGHTS && RESNET_NATIVE_DIR) && 'FACEGAN_RESNET_WEIGHTS / FACEGAN_RESNET_NATIVE_DIR not set' }, async () => {
-  const weights = await readFile(RESNET_WEIGHTS);
+test('a DCGAN generator file is drawn like natively, on the CPU and WebGPU', { skip: !(OTHER_WEIGHTS && OTHER_NATIVE_DIR) && 'FACEGAN_OTHER_WEIGHTS / FACEGAN_OTHER_NATIVE_DIR not set' }, async () => {
+  const weights = await readFile(OTHER_WEIGHTS);
   for (const webgpu of [false, true]) {
     const browser = await launch({ webgpu });
     try {
       const { page } = browser;
-      // The page's own weights URL answers with the ResNet file: the page picks the
+      // The page's own weights URL answers with the DCGAN file: the page picks the
       // architecture from the file's header.
       await page.route(`**${BASE_PATH}weights/anime-faces-64.fgw`, (route) => route.fulfill({ contentType: 'application/octet-stream', body: weights }));
-      await open(page, `seed=${NATIVE_SEED}`, `?case=resnet-${webgpu ? 'webgpu' : 'cpu'}`);
+      await open(page, `seed=${NATIVE_SEED}`, `?case=dcgan-${webgpu ? 'webgpu' : 'cpu'}`);
       const backend = await page.getAttribute('#backend', 'data-backend');
       if (webgpu && backend !== 'webgpu') {
-        console.log('ResNet on WebGPU: skipped, no adapter in this headless Chromium');
+        console.log('DCGAN on WebGPU: skipped, no adapter in this headless Chromium');
         continue;
       }
-      assert.match(await page.textContent('#model'), /ResNet generator/);
+      assert.match(await page.textContent('#model'), /DCGAN generator/);
       const faces = await gridFaces(page);
       const pairs = [];
       for (let seed = NATIVE_SEED; seed < NATIVE_SEED + 16; seed++) {
-        const native = await readPng(path.join(RESNET_NATIVE_DIR, `seed_${seed}.png`));
+        const native = await readPng(path.join(OTHER_NATIVE_DIR, `seed_${seed}.png`));
         pairs.push([faces[seed], native.rgb]);
       }
       // Flat images would agree trivially: the test file's faces must show structure.
       const flattest = Math.min(...pairs.map(([, native]) => stdDev(native)));
-      assert.ok(flattest > 10, `a ResNet test face is nearly flat (std ${flattest.toFixed(1)})`);
+      assert.ok(flattest > 10, `a DCGAN test face is nearly flat (std ${flattest.toFixed(1)})`);
       const worst = worstDifference(pairs);
-      console.log(`ResNet, browser (${backend}) vs native: worst pixel ${worst.max}/255, worst mean ${worst.mean.toFixed(3)}/255`);
+      console.log(`DCGAN, browser (${backend}) vs native: worst pixel ${worst.max}/255, worst mean ${worst.mean.toFixed(3)}/255`);
       assert.ok(worst.max <= MAX_PIXEL_DIFF, `a pixel differs by ${worst.max}`);
       assert.ok(worst.mean <= MEAN_PIXEL_DIFF, `a face differs by ${worst.mean} on average`);
       assert.deepEqual(browser.errors, []);
@@ -494,7 +495,7 @@ test('missing, truncated and mismatched weights give a readable error', async ()
   const cases = [
     { name: 'missing', fulfil: { status: 404, body: 'not here' }, expect: /HTTP 404/ },
     { name: 'truncated', fulfil: { status: 200, body: real.subarray(0, real.length - 1000) }, expect: /wrong length: expected \d+ bytes, found \d+/ },
-    { name: 'mismatched', fulfil: { status: 200, body: mismatched }, expect: /expected blocks\.0\.conv\.weight with shape \[[\d, ]+\], found blocks\.0\.conv\.weight with shape/ },
+    { name: 'mismatched', fulfil: { status: 200, body: mismatched }, expect: /expected ([\w.]+) with shape \[[\d, ]+\], found \1 with shape \[[\d, ]+\]/ },
     { name: 'not weights', fulfil: { status: 200, body: Buffer.from('<html>oops</html>') }, expect: /not a facegan weights file/ },
   ];
   const browser = await launch();
@@ -707,11 +708,17 @@ test('both drawing modes run on WebGPU and agree with the CPU', async (t) => {
     }
     for (const mode of ['anime', 'lines']) {
       const apart = difference(faces[`webgpu ${mode}`], faces[`cpu ${mode}`]);
-      console.log(`drawing, ${mode}: WebGPU vs CPU worst pixel ${apart.max}/255, mean ${apart.mean.toFixed(3)}/255`);
+      const [webgpu, cpu] = [faces[`webgpu ${mode}`], faces[`cpu ${mode}`]];
+      const outliers = webgpu.filter((v, i) => Math.abs(v - cpu[i]) > 4 * MAX_PIXEL_DIFF).length / webgpu.length;
+      console.log(`drawing, ${mode}: WebGPU vs CPU worst pixel ${apart.max}/255, mean ${apart.mean.toFixed(3)}/255, ${(100 * outliers).toFixed(2)}% of values beyond ${4 * MAX_PIXEL_DIFF}/255`);
       // Looser than one generator's bounds: the anime mode chains two networks (the encoder's
       // latent, then the generator), the U-Net's instance norms rescale small differences.
-      // Measured: anime worst 8/255 mean 0.39, lines worst 18/255 mean 0.74.
-      assert.ok(apart.max <= 4 * MAX_PIXEL_DIFF && apart.mean <= 2 * MEAN_PIXEL_DIFF, `${mode}: ${JSON.stringify(apart)}`);
+      // The shipped ResNet turns a small latent difference into a few large ones at sharp
+      // edges (moving pca1 by 0.01 natively: worst 16/255 where the DCGAN gave 4/255), so a
+      // few edge pixels may go further; a different face would differ everywhere.
+      // Measured: anime worst 46/255, mean 0.84, 0.42% beyond 24 (with the DCGAN worst 8/255,
+      // mean 0.39); lines worst 18/255, mean 0.74.
+      assert.ok(apart.max <= 12 * MAX_PIXEL_DIFF && outliers <= 0.01 && apart.mean <= 2 * MEAN_PIXEL_DIFF, `${mode}: ${JSON.stringify(apart)}, ${outliers} beyond ${4 * MAX_PIXEL_DIFF}`);
     }
     assert.deepEqual(browser.errors, []);
   } finally {
