@@ -132,8 +132,8 @@ impl ColourPart {
 
     /// The furthest a colour edit moves along one of its directions, in latent standard
     /// deviations: far enough for nearly every colour the generator draws, not so far that
-    /// the face falls apart. Eye edits change little else (docs/face-controls.md), so they
-    /// may go further.
+    /// the face falls apart. Tuned on the DCGAN, whose eye edits changed little else, so they
+    /// may go further; the ResNet's eye edits move more of the face (docs/face-controls.md).
     pub fn max_amount(self) -> f32 {
         match self {
             Self::Hair => 7.0,
