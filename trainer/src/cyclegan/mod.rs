@@ -16,7 +16,7 @@ use facegan_model::{PatchDiscriminator, SplitMix64, TranslatorConfig, UNet};
 
 use crate::adversarial::scoring_copy;
 use crate::run::{
-    Batch, Panel, SampleGrid, Sections, Trainable, epoch_order, load_module, module_bytes,
+    Batch, Panel, SampleGrid, Sections, Trainable, descend, epoch_order, load_module, module_bytes,
     optimizer_bytes, optimizer_step,
 };
 use crate::translate::{
@@ -145,19 +145,17 @@ impl CycleGan {
             + least_squares(self.sketch_critic.forward(pooled_sketch), 0.0))
         .mul_scalar(0.5);
         let d_loss = (face_loss.clone() + sketch_loss.clone()).detach();
-        let grads = GradientsParams::from_grads(face_loss.backward(), &self.face_critic);
-        self.face_critic = optimizer_step(
+        descend(
             d_b,
             config.optimizer.discriminator_lr,
-            self.face_critic.clone(),
-            grads,
+            &mut self.face_critic,
+            face_loss,
         );
-        let grads = GradientsParams::from_grads(sketch_loss.backward(), &self.sketch_critic);
-        self.sketch_critic = optimizer_step(
+        descend(
             d_a,
             config.optimizer.discriminator_lr,
-            self.sketch_critic.clone(),
-            grads,
+            &mut self.sketch_critic,
+            sketch_loss,
         );
 
         // `d_loss` is D_A's plus D_B's; `l1` the cycles' L1; `d_real`, `d_fake` D_B's mean scores

@@ -13,7 +13,7 @@ mod zoom;
 
 use anyhow::Context;
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 use facegan_model::image::from_byte;
@@ -31,8 +31,8 @@ use crate::adversarial::read_scalars;
 use crate::data::{ImageSet, load_training_set};
 use crate::face_gan::{SAMPLE_SEEDS, latent_tensor, noise, render_faces};
 use crate::run::{
-    Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, checkpoint, load_module,
-    module_bytes, optimizer_bytes, optimizer_step,
+    Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, checkpoint, descend,
+    load_module, module_bytes, optimizer_bytes,
 };
 use crate::sketch::Drawing;
 use crate::translate::{palette_of, read_palette, write_palette};
@@ -385,12 +385,11 @@ impl Encoder {
             loss = loss.add_scalar(f32::NAN);
         }
         let loss_value = loss.clone().detach();
-        let grads = GradientsParams::from_grads(loss.backward(), &self.encoder);
-        self.encoder = optimizer_step(
+        descend(
             &mut self.optimizer,
             config.learning_rate,
-            self.encoder.clone(),
-            grads,
+            &mut self.encoder,
+            loss,
         );
         let [loss, image_l1, latent_mse, colour_l1] = read_scalars([
             loss_value,

@@ -4,12 +4,12 @@
 //! resumes have one home here.
 
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Tensor};
 
 use super::GeneratorAverage;
 use crate::adversarial::OptimizerOptions;
-use crate::run::{Sections, load_module, module_bytes, optimizer_bytes, optimizer_step};
+use crate::run::{Sections, descend, load_module, module_bytes, optimizer_bytes};
 
 /// Both networks of a face GAN, their optimisers and the generator's moving average.
 pub struct GanParts<G, D> {
@@ -45,24 +45,17 @@ impl<G: Module, D: Module> GanParts<G, D> {
     /// One Adam step of the discriminator down the gradient of `loss` at learning rate `lr`
     /// (through `run::optimizer_step`, which applies `--lr-decay` and data parallelism).
     pub fn step_discriminator(&mut self, loss: Tensor<1>, lr: f64) {
-        let grads = GradientsParams::from_grads(loss.backward(), &self.discriminator);
-        self.discriminator = optimizer_step(
+        descend(
             &mut self.discriminator_optimizer,
             lr,
-            self.discriminator.clone(),
-            grads,
+            &mut self.discriminator,
+            loss,
         );
     }
 
     /// One Adam step of the generator down the gradient of `loss` at learning rate `lr`.
     pub fn step_generator(&mut self, loss: Tensor<1>, lr: f64) {
-        let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
-        self.generator = optimizer_step(
-            &mut self.generator_optimizer,
-            lr,
-            self.generator.clone(),
-            grads,
-        );
+        descend(&mut self.generator_optimizer, lr, &mut self.generator, loss);
     }
 
     /// Blends the generator, as training step `step` (1-based) left it, into the average.

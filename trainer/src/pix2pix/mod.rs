@@ -3,15 +3,15 @@
 //! learns to fool it while staying near the target in L1.
 
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use facegan_model::{PatchDiscriminator, UNet};
 
 use crate::adversarial::{bce_with_logits, scoring_copy};
 use crate::run::{
-    Batch, Panel, SampleGrid, Sections, Trainable, load_module, module_bytes, optimizer_bytes,
-    optimizer_step,
+    Batch, Panel, SampleGrid, Sections, Trainable, descend, load_module, module_bytes,
+    optimizer_bytes,
 };
 use crate::translate::{
     SKETCH_TO_FACE, TranslateConfig, TranslationLosses, TranslationSet, rgb, snapshot,
@@ -74,12 +74,11 @@ impl Pix2Pix {
             d_loss = d_loss.add_scalar(f32::NAN);
         }
         let d_loss_value = d_loss.clone().detach();
-        let grads = GradientsParams::from_grads(d_loss.backward(), &self.discriminator);
-        self.discriminator = optimizer_step(
+        descend(
             &mut self.discriminator_optimizer,
             config.optimizer.discriminator_lr,
-            self.discriminator.clone(),
-            grads,
+            &mut self.discriminator,
+            d_loss,
         );
 
         // Generator: fool the updated discriminator, stay near the target.
@@ -91,12 +90,11 @@ impl Pix2Pix {
         let g_adversarial = adversarial.clone().detach();
         let l1_value = l1.clone().detach();
         let g_loss = adversarial + l1.mul_scalar(config.l1_weight);
-        let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
-        self.generator = optimizer_step(
+        descend(
             &mut self.generator_optimizer,
             config.optimizer.generator_lr,
-            self.generator.clone(),
-            grads,
+            &mut self.generator,
+            g_loss,
         );
         TranslationLosses::read([d_loss_value, g_adversarial, l1_value, d_real, d_fake])
     }

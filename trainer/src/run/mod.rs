@@ -28,7 +28,7 @@ pub use decay::LrDecay;
 pub use driver::{Outcome, TrainSummary, epoch_order, read_config, train, train_on};
 pub use log::{LOG_FILE, LoggedStep, Position, StepLog, read_log, read_log_rows};
 pub use options::RunOptions;
-pub use replicas::optimizer_step;
+pub use replicas::{descend, optimizer_step};
 pub use report::Panel;
 pub use samples::{SampleGrid, write_epoch_samples};
 

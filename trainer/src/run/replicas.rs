@@ -55,6 +55,18 @@ pub fn optimizer_step<M: Module>(
     }
 }
 
+/// One optimiser step of `module` down the gradient of `loss` alone (through
+/// [`optimizer_step`]): the backward pass, the module's gradients, the step.
+pub fn descend<M: Module>(
+    optimizer: &mut ModuleOptimizer,
+    learning_rate: f64,
+    module: &mut M,
+    loss: Tensor<1>,
+) {
+    let grads = GradientsParams::from_grads(loss.backward(), &*module);
+    *module = optimizer_step(optimizer, learning_rate, module.clone(), grads);
+}
+
 thread_local! {
     /// The replica this thread trains, in a data-parallel run.
     static MEMBER: RefCell<Option<Member>> = const { RefCell::new(None) };
