@@ -11,14 +11,19 @@ pub fn batch_tensor(
     flips: &[bool],
     device: &Device,
 ) -> Tensor<4> {
-    let size = set.size;
+    let images: Vec<&[u8]> = indices.iter().map(|&index| set.image(index)).collect();
+    rgb8_tensor(&images, flips, set.size, device)
+}
+
+/// `[n, 3, size, size]` in [-1, 1] from `n` RGB8 images of `size * size` pixels (row-major
+/// HWC), mirroring those whose `flips` entry is true.
+pub fn rgb8_tensor(images: &[&[u8]], flips: &[bool], size: usize, device: &Device) -> Tensor<4> {
     let plane = size * size;
-    let mut values = vec![0f32; indices.len() * 3 * plane];
-    for (slot, (&index, &flip)) in values
+    let mut values = vec![0f32; images.len() * 3 * plane];
+    for (slot, (&image, &flip)) in values
         .chunks_exact_mut(3 * plane)
-        .zip(indices.iter().zip(flips))
+        .zip(images.iter().zip(flips))
     {
-        let image = set.image(index);
         for y in 0..size {
             for x in 0..size {
                 let source_x = if flip { size - 1 - x } else { x };
@@ -30,7 +35,7 @@ pub fn batch_tensor(
         }
     }
     Tensor::from_data(
-        TensorData::new(values, [indices.len(), 3, size, size]),
+        TensorData::new(values, [images.len(), 3, size, size]),
         device,
     )
 }

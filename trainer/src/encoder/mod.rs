@@ -28,7 +28,7 @@ pub use config::{EncoderFlags, TrainConfig};
 use zoom::Window;
 
 use crate::adversarial::read_scalars;
-use crate::data::{ImageSet, load_training_set};
+use crate::data::{ImageSet, load_training_set, rgb8_tensor};
 use crate::face_gan::{SAMPLE_SEEDS, latent_tensor, noise, render_faces};
 use crate::run::{
     Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, checkpoint, descend,
@@ -257,23 +257,6 @@ fn sketch_tensor(drawings: &[Drawn], size: usize, device: &Device) -> Tensor<4> 
     )
 }
 
-/// RGB8 faces as a `[n, 3, size, size]` tensor in [-1, 1].
-fn faces_tensor(faces: &[Vec<u8>], size: usize, device: &Device) -> Tensor<4> {
-    let plane = size * size;
-    let mut values = vec![0f32; faces.len() * 3 * plane];
-    for (slot, face) in values.chunks_exact_mut(3 * plane).zip(faces) {
-        for (pixel, rgb) in face.chunks_exact(3).enumerate() {
-            for channel in 0..3 {
-                slot[channel * plane + pixel] = from_byte(rgb[channel]);
-            }
-        }
-    }
-    Tensor::from_data(
-        TensorData::new(values, [faces.len(), 3, size, size]),
-        device,
-    )
-}
-
 /// A `[n]` boolean tensor from one flag per batch row.
 fn row_mask(rows: impl Iterator<Item = bool>, device: &Device) -> Tensor<1, Bool> {
     let rows: Vec<bool> = rows.collect();
@@ -335,7 +318,12 @@ impl Encoder {
             let mask = row_mask(windows.iter().map(Option::is_some), device);
             target = target.mask_where(
                 mask.reshape([n, 1, 1, 1]).expand([n, 3, size, size]),
-                faces_tensor(&faces, size, device),
+                rgb8_tensor(
+                    &faces.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+                    &vec![false; n],
+                    size,
+                    device,
+                ),
             );
         }
         // Drawn from the run's stream, so a resumed run draws the same sketches.
