@@ -6,6 +6,7 @@ mod common;
 
 use std::sync::atomic::AtomicBool;
 
+use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use common::{facegan, shapes_folder, take_turn};
 use facegan_model::weights::{Precision, load_encoder};
@@ -13,7 +14,7 @@ use facegan_trainer::encoder::{
     Encoder, EncoderLosses, TrainConfig, export_run, reconstruction_error,
 };
 use facegan_trainer::generate::{DEFAULT_WEIGHTS, load_default_weights};
-use facegan_trainer::run::{LOG_FILE, LoggedStep, Outcome, read_log, train};
+use facegan_trainer::run::{LOG_FILE, LoggedStep, Outcome, Trainable, read_log, train};
 
 fn config(data: &std::path::Path, epochs: usize) -> TrainConfig {
     let mut config =
@@ -114,6 +115,54 @@ fn a_resumed_encoder_run_matches_an_uninterrupted_one_and_exports() {
         .into_scalar::<f32>();
     assert!(gap < 0.05, "int8 moved a latent by {gap}");
     assert!(int8_bytes.len() < a.len() * 6 / 10);
+}
+
+#[test]
+fn an_encoder_run_starts_from_an_exported_encoder_of_its_shape() {
+    let _turn = take_turn();
+    let (dir, data) = shapes_folder(32, 5);
+    let device = Device::flex();
+    let run = dir.path().join("run");
+    train::<Encoder>(&config(&data, 1), &run, &device, &AtomicBool::new(false)).unwrap();
+    let exported = export_run(&run, Precision::Half, &device).unwrap().unwrap();
+    let file = dir.path().join("encoder.fgw");
+    std::fs::write(&file, &exported).unwrap();
+
+    // A generator continued from the shipped one (a weight moved: another fingerprint).
+    let mut continued_bytes = DEFAULT_WEIGHTS.to_vec();
+    let last = continued_bytes.len() - 1;
+    continued_bytes[last] ^= 1;
+    let continued = dir.path().join("continued.fgw");
+    std::fs::write(&continued, &continued_bytes).unwrap();
+    let mut config = TrainConfig::new(data, Some(continued), &continued_bytes, 1, 16).unwrap();
+    config.init_encoder = Some(file.clone());
+    let train_device = device.clone().autodiff();
+    let started = Encoder::fresh(&config, &train_device).unwrap();
+
+    let latents = |encoder: &facegan_model::translate::SketchEncoder| {
+        let sketch = Tensor::<4>::ones([2, 1, 64, 64], &device).mul_scalar(0.3);
+        let code = Tensor::<2>::ones([2, 27], &device).mul_scalar(-0.2);
+        encoder
+            .forward(sketch, code)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    };
+    let (from_file, _, _) = load_encoder(&exported, &device).unwrap();
+    assert_eq!(latents(&started.encoder.valid()), latents(&from_file));
+
+    // A file of another shape is refused, naming both.
+    config.header.encoder = config.header.encoder.clone().with_width(8);
+    let error = format!(
+        "{:#}",
+        Encoder::fresh(&config, &train_device).err().unwrap()
+    );
+    assert!(
+        error.contains("--init-encoder")
+            && error.contains("width: 8")
+            && error.contains("width: 16"),
+        "{error}"
+    );
 }
 
 #[test]

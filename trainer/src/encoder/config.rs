@@ -44,6 +44,10 @@ pub struct TrainConfig {
     pub zoom_share: f64,
     /// Generator samples in an epoch.
     pub epoch_size: usize,
+    /// An exported sketch encoder the run starts from instead of random weights; only read
+    /// when the run starts. Runs saved before it started fresh.
+    #[serde(default)]
+    pub init_encoder: Option<PathBuf>,
 }
 
 /// `facegan train --model encoder`'s own flags.
@@ -73,6 +77,12 @@ pub struct EncoderFlags {
     /// Encoder: weight of the latent distance against the image L1.
     #[arg(long, default_value_t = DEFAULT_LATENT_WEIGHT)]
     pub latent_weight: f32,
+    /// Encoder: start from an exported sketch encoder (for example the shipped
+    /// weights/sketch-encoder.fgw) instead of random weights, to retrain the drawing mode for
+    /// a generator continued from the one that encoder served. Its shape must be the run's;
+    /// only read when the run starts.
+    #[arg(long, value_name = "FILE")]
+    pub init_encoder: Option<PathBuf>,
 }
 
 const DEFAULT_LEARNING_RATE: f64 = 1e-3;
@@ -114,6 +124,7 @@ impl TrainConfig {
             code_jitter: DEFAULT_CODE_JITTER,
             zoom_share: DEFAULT_ZOOM_SHARE,
             epoch_size: DEFAULT_EPOCH_SIZE,
+            init_encoder: None,
         })
     }
 
@@ -138,6 +149,7 @@ impl TrainConfig {
         config.code_jitter = flags.code_jitter;
         config.zoom_share = flags.zoom_share;
         config.latent_weight = flags.latent_weight;
+        config.init_encoder = flags.init_encoder.clone();
         config.validate()?;
         Ok(config)
     }

@@ -11,6 +11,8 @@ mod code_jitter;
 mod config;
 mod zoom;
 
+use std::path::Path;
+
 use anyhow::Context;
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
@@ -18,7 +20,7 @@ use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 use facegan_model::image::from_byte;
 use facegan_model::translate::{CODE_SIZE, EncoderHeader, SketchEncoder, colour_code};
-use facegan_model::weights::{Precision, load_face_generator, save_encoder_as};
+use facegan_model::weights::{Precision, load_encoder, load_face_generator, save_encoder_as};
 use facegan_model::{FaceGenerator, SplitMix64};
 use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
@@ -83,7 +85,7 @@ impl RunConfig for TrainConfig {
     }
 
     /// The palette export puts in the weights, written once per run.
-    fn start_run(&self, data: &EncoderData, run_dir: &std::path::Path) -> anyhow::Result<()> {
+    fn start_run(&self, data: &EncoderData, run_dir: &Path) -> anyhow::Result<()> {
         write_palette(run_dir, &data.faces)
     }
 }
@@ -106,8 +108,12 @@ impl Trainable for Encoder {
 
     fn fresh(config: &TrainConfig, device: &Device) -> anyhow::Result<Self> {
         device.seed(config.run.seed);
+        let encoder = match &config.init_encoder {
+            Some(path) => encoder_from_file(config, path, device)?,
+            None => config.header.encoder.init(device),
+        };
         Ok(Self {
-            encoder: config.header.encoder.init(device),
+            encoder,
             generator: frozen_generator(config, device)?,
             optimizer: adam(),
         })
@@ -228,6 +234,42 @@ fn frozen_generator(config: &TrainConfig, device: &Device) -> anyhow::Result<Fac
     let bytes = config.generator_bytes()?;
     let (generator, _) = load_face_generator(&bytes, device).context("the encoder's generator")?;
     Ok(generator.freeze())
+}
+
+/// The encoder of an exported sketch encoder file, made trainable on `device`
+/// (`--init-encoder`). The file may serve another generator: that is the point, an encoder
+/// retrained for a generator continued from the one it was trained for.
+fn encoder_from_file(
+    config: &TrainConfig,
+    path: &Path,
+    device: &Device,
+) -> anyhow::Result<SketchEncoder> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let inner = device.clone().without_autodiff();
+    let (loaded, found, _) = load_encoder(&bytes, &inner)
+        .with_context(|| format!("--init-encoder {}", path.display()))?;
+    let wanted = &config.header.encoder;
+    anyhow::ensure!(
+        found.encoder == *wanted,
+        "--init-encoder {}: the run expects an encoder {wanted:?} but the file holds {:?}",
+        path.display(),
+        found.encoder
+    );
+    let serves = if found.generator_fingerprint == config.header.generator_fingerprint {
+        "this run's generator".to_string()
+    } else {
+        format!(
+            "another generator ({}, fingerprint {})",
+            found.generator.describe(),
+            found.generator_fingerprint
+        )
+    };
+    log::info!(
+        "encoder starts from {} (trained for {serves})",
+        path.display()
+    );
+    // Through a record, like a resume, so that the parameters are tracked for training.
+    Ok(wanted.init(device).try_load_record(loaded.into_record())?)
 }
 
 /// One training drawing: the sketch (grey, paper 255) and the colour code of its face.
@@ -472,7 +514,7 @@ pub fn reconstruction_error(
 /// The exported encoder of a run folder (its newest checkpoint and the palette written when
 /// it started), or `None` when the folder holds another kind of run.
 pub fn export_run(
-    run_dir: &std::path::Path,
+    run_dir: &Path,
     precision: Precision,
     device: &Device,
 ) -> anyhow::Result<Option<Vec<u8>>> {
