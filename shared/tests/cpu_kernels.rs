@@ -94,7 +94,7 @@ fn random(shape: [usize; 4], seed: u64) -> Tensor<4> {
 /// (batch, c_in, c_out, side, kernel, stride, padding)
 type Convolution = (usize, usize, usize, usize, usize, usize, usize);
 
-const CONVOLUTIONS: [Convolution; 17] = [
+const CONVOLUTIONS: [Convolution; 20] = [
     (3, 3, 8, 16, 4, 2, 1),   // the discriminator's first stage, odd batch
     (2, 5, 7, 8, 4, 2, 1),    // odd channels
     (2, 4, 6, 9, 5, 2, 2),    // kernel 5, odd side
@@ -113,6 +113,10 @@ const CONVOLUTIONS: [Convolution; 17] = [
     (2, 8, 5, 34, 3, 1, 0),  // no padding: a 32x32 grid of a 34x34 image
     (2, 8, 3, 33, 5, 1, 2),  // kernel 5, odd side
     (2, 8, 4, 32, 1, 1, 1),  // padding wider than the kernel: stays with im2col
+    // 3x3 stride 1 on grids of 16x16 to 32x32 with 32+ channels: Winograd's F(2x2, 3x3).
+    (3, 32, 40, 16, 3, 1, 1), // the ResNet GAN's middle stages, odd batch
+    (2, 33, 32, 21, 3, 1, 1), // odd side and channels: the last 2x2 blocks cut short
+    (2, 32, 32, 19, 3, 1, 0), // no padding (a 17x17 grid), so the input gradient pads by 2
 ];
 
 #[test]

@@ -23,6 +23,8 @@ mod products;
 mod resample;
 #[cfg(feature = "cpu-kernels")]
 mod stride_one;
+#[cfg(feature = "cpu-kernels")]
+mod winograd;
 
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::tensor::Tensor;
@@ -35,6 +37,22 @@ static FAST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(
 #[cfg(feature = "cpu-kernels")]
 pub fn use_fast_kernels(on: bool) {
     FAST.store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
+#[cfg(feature = "cpu-kernels")]
+static WINOGRAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turns the Winograd path of the 3x3 convolutions (`winograd.rs`) on or off (on by default),
+/// so the `winograd_layers` example can time it against the shifted products in one process.
+#[cfg(feature = "cpu-kernels")]
+pub fn use_winograd(on: bool) {
+    WINOGRAD.store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether the 3x3 convolutions may take the Winograd path.
+#[cfg(feature = "cpu-kernels")]
+fn winograd_allowed() -> bool {
+    WINOGRAD.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Whether f32 flex tensors take facegan's kernels.

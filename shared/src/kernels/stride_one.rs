@@ -187,7 +187,7 @@ pub enum Taps<'a> {
 
 impl<'a> Taps<'a> {
     /// Output channels of the products.
-    fn out_channels(&self) -> usize {
+    pub(super) fn out_channels(&self) -> usize {
         match *self {
             Self::Forward(_, [c_out, ..]) => c_out,
             Self::Adjoint(_, [_, c_in, ..]) => c_in,
@@ -195,7 +195,7 @@ impl<'a> Taps<'a> {
     }
 
     /// Kernel offset `(ky, kx)`'s `[out channels, in channels]` matrix.
-    fn at(&self, ky: usize, kx: usize) -> Matrix<'a> {
+    pub(super) fn at(&self, ky: usize, kx: usize) -> Matrix<'a> {
         match *self {
             Self::Forward(weight, [c_out, c_in, kh, kw]) => Matrix {
                 data: &weight[ky * kw + kx..],
