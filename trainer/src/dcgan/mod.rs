@@ -7,12 +7,11 @@ mod labels;
 
 use std::path::Path;
 
-use anyhow::Context;
 use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use facegan_model::weights::{Precision, save_generator_as};
-use facegan_model::{DcganConfig, Discriminator, Generator};
+use facegan_model::{DcganConfig, Discriminator, FaceGenerator, Generator};
 use serde::{Deserialize, Serialize};
 
 pub use config::{LabelConfig, TrainConfig, default_generator_steps};
@@ -21,7 +20,9 @@ pub use labels::{LabelPolicy, LabelSmoothing};
 use crate::adversarial::{bce_with_logits, read_scalars, scoring_copy};
 use crate::augment::augment;
 use crate::data::{ImageSet, batch_tensor, load_training_set};
-use crate::face_gan::{GanParts, check_diversity, diversity_panel, noise, sample_grid};
+use crate::face_gan::{
+    GanParts, check_diversity, diversity_panel, generator_from_file, noise, sample_grid,
+};
 use crate::run::{
     Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable, load_module, module_bytes,
 };
@@ -83,7 +84,15 @@ impl Trainable for Dcgan {
     fn fresh(config: &TrainConfig, device: &Device) -> anyhow::Result<Self> {
         device.seed(config.run.seed);
         let generator = match &config.init_generator {
-            Some(path) => generator_from_file(config, path, device)?,
+            Some(path) => generator_from_file(
+                path,
+                &config.model.clone().into(),
+                config.model.init_generator(device),
+                |file| match file {
+                    FaceGenerator::Dcgan(generator) => Some(generator),
+                    FaceGenerator::Resnet(_) => None,
+                },
+            )?,
             None => config.model.init_generator(device),
         };
         Ok(Self {
@@ -272,24 +281,6 @@ impl Dcgan {
 fn vector(values: Vec<f32>, device: &Device) -> Tensor<1> {
     let n = values.len();
     Tensor::from_data(TensorData::new(values, [n]), device)
-}
-
-/// The generator of an exported weights file, made trainable on `device` (`--init-generator`).
-fn generator_from_file(
-    config: &TrainConfig,
-    path: &Path,
-    device: &Device,
-) -> anyhow::Result<Generator> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let inner = device.clone().without_autodiff();
-    let loaded = facegan_model::weights::load_generator_expecting(&bytes, &config.model, &inner)
-        .with_context(|| format!("--init-generator {}", path.display()))?;
-    log::info!("generator starts from {}", path.display());
-    // Through a record, like a resume, so that the parameters are tracked for training.
-    Ok(config
-        .model
-        .init_generator(device)
-        .try_load_record(loaded.into_record())?)
 }
 
 #[cfg(test)]

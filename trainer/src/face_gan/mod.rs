@@ -10,7 +10,10 @@ pub mod parts;
 
 use std::path::Path;
 
+use anyhow::{Context, anyhow};
+use burn::module::Module;
 use burn::tensor::Device;
+use facegan_model::weights::load_face_generator;
 use facegan_model::{FaceGenerator, GeneratorConfig};
 
 use crate::data::ImageSet;
@@ -41,6 +44,41 @@ pub fn load_face_generator_bytes(
         GeneratorConfig::Dcgan(c) => load_module(c.init_generator(device), bytes)?.into(),
         GeneratorConfig::Resnet(c) => load_module(c.init_generator(device), bytes)?.into(),
     })
+}
+
+/// The generator of an exported weights file (`--init-generator`), refused unless its
+/// architecture is `wanted`, then loaded into `fresh` (a new generator of `wanted` on the
+/// training device) through a record, like a resume, so that its parameters are tracked.
+/// `unwrap` takes the run's module type out of the file's [`FaceGenerator`].
+pub fn generator_from_file<G: Module>(
+    path: &Path,
+    wanted: &GeneratorConfig,
+    fresh: G,
+    unwrap: impl FnOnce(FaceGenerator) -> Option<G>,
+) -> anyhow::Result<G> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let inner = fresh.devices()[0].clone().without_autodiff();
+    let (loaded, found) = load_face_generator(&bytes, &inner)
+        .with_context(|| format!("--init-generator {}", path.display()))?;
+    let refused = || {
+        anyhow!(
+            "--init-generator {}: the run expected a {} ({wanted:?}) but the file holds a {} \
+             ({found:?})",
+            path.display(),
+            wanted.describe(),
+            found.describe()
+        )
+    };
+    if !wanted.same_generator(&found) {
+        return Err(refused());
+    }
+    let loaded = unwrap(loaded).ok_or_else(refused)?;
+    log::info!(
+        "generator starts from {} ({})",
+        path.display(),
+        found.describe()
+    );
+    Ok(fresh.try_load_record(loaded.into_record())?)
 }
 
 /// The report's plot of [`check_diversity`]'s figure, with its warning line.

@@ -9,11 +9,10 @@ mod spectral_norm;
 
 use std::path::Path;
 
-use anyhow::Context;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
-use facegan_model::weights::{Precision, load_face_generator, save_face_generator_as};
-use facegan_model::{FaceGenerator, GeneratorConfig};
+use facegan_model::FaceGenerator;
+use facegan_model::weights::{Precision, save_face_generator_as};
 use serde::{Deserialize, Serialize};
 
 pub use config::{Architecture, TrainConfig};
@@ -27,8 +26,8 @@ use crate::adversarial::{
 use crate::augment::augment;
 use crate::data::{ImageSet, batch_tensor, load_training_set};
 use crate::face_gan::{
-    GanParts, check_diversity, diversity_panel, face_generator_bytes, load_face_generator_bytes,
-    noise, sample_grid,
+    GanParts, check_diversity, diversity_panel, face_generator_bytes, generator_from_file,
+    load_face_generator_bytes, noise, sample_grid,
 };
 use crate::run::{Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trainable};
 
@@ -81,7 +80,12 @@ impl Trainable for Resnet {
     fn fresh(config: &TrainConfig, device: &Device) -> anyhow::Result<Self> {
         device.seed(config.run.seed);
         let generator = match &config.init_generator {
-            Some(path) => generator_from_file(config, path, device)?,
+            Some(path) => generator_from_file(
+                path,
+                &config.generator_config(),
+                config.generator_config().init(device),
+                Some,
+            )?,
             None => config.generator_config().init(device),
         };
         Ok(Self {
@@ -276,32 +280,4 @@ impl Resnet {
             r1,
         }
     }
-}
-
-/// The generator of an exported weights file, made trainable on `device` (`--init-generator`).
-fn generator_from_file(
-    config: &TrainConfig,
-    path: &Path,
-    device: &Device,
-) -> anyhow::Result<FaceGenerator> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let inner = device.clone().without_autodiff();
-    let (loaded, found) = load_face_generator(&bytes, &inner)
-        .with_context(|| format!("--init-generator {}", path.display()))?;
-    let wanted: GeneratorConfig = config.generator_config();
-    anyhow::ensure!(
-        wanted.same_generator(&found),
-        "--init-generator {}: the run expects a {} ({wanted:?}) but the file holds a {} \
-         ({found:?})",
-        path.display(),
-        wanted.describe(),
-        found.describe()
-    );
-    log::info!(
-        "generator starts from {} ({})",
-        path.display(),
-        found.describe()
-    );
-    // Through a record, like a resume, so that the parameters are tracked for training.
-    Ok(wanted.init(device).try_load_record(loaded.into_record())?)
 }
