@@ -18,9 +18,15 @@ pub fn write_atomically(path: &Path, bytes: impl AsRef<[u8]>) -> anyhow::Result<
         _ => Path::new("."),
     };
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let mut file = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(PARTIAL)
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(PARTIAL);
+    // tempfile makes its files readable by the owner only; these are ordinary outputs (a web
+    // server must read exported weights), so ask for what `File::create` gives: 0o666 less
+    // the umask.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut file = builder
         .tempfile_in(folder)
         .with_context(|| format!("cannot write beside {}", path.display()))?;
     file.write_all(bytes.as_ref())
@@ -54,6 +60,19 @@ pub fn remove_leftovers(folder: &Path) -> anyhow::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_written_file_gets_the_permissions_of_a_created_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = tempfile::tempdir().expect("temp dir");
+        let written = folder.path().join("weights.fgw");
+        write_atomically(&written, b"x").unwrap();
+        let created = folder.path().join("created");
+        std::fs::File::create(&created).unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&written), mode(&created));
+    }
 
     #[test]
     fn leftovers_of_interrupted_writes_are_removed_and_finished_files_kept() {

@@ -259,13 +259,13 @@ fn encoder_from_file(
         "this run's generator".to_string()
     } else {
         format!(
-            "another generator ({}, fingerprint {})",
+            "another generator: {}, fingerprint {}",
             found.generator.describe(),
             found.generator_fingerprint
         )
     };
     log::info!(
-        "encoder starts from {} (trained for {serves})",
+        "encoder starts from {}, trained for {serves}",
         path.display()
     );
     // Through a record, like a resume, so that the parameters are tracked for training.

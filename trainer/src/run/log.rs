@@ -10,6 +10,8 @@ use serde::de::DeserializeOwned;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 
+use crate::atomic_file::write_atomically;
+
 pub const LOG_FILE: &str = "log.csv";
 
 /// Where a step stands: the driver's columns of `log.csv`. `epoch` and `batch` are 1-based,
@@ -172,21 +174,15 @@ fn rewrite(
     header: Option<&StringRecord>,
     rows: &[StringRecord],
 ) -> anyhow::Result<()> {
-    let mut rewrite = csv::Writer::from_writer(
-        tempfile::NamedTempFile::new_in(path.parent().unwrap_or(Path::new(".")))
-            .with_context(|| format!("cannot write beside {}", path.display()))?,
-    );
+    let mut rewrite = csv::Writer::from_writer(Vec::new());
     if let Some(header) = header {
         rewrite.write_record(header)?;
         for row in rows {
             rewrite.write_record(row)?;
         }
     }
-    let temporary = rewrite.into_inner().map_err(|error| error.into_error())?;
-    temporary
-        .persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    let bytes = rewrite.into_inner().map_err(|error| error.into_error())?;
+    write_atomically(path, bytes)
 }
 
 /// Every readable row of a run's `log.csv`, columns matched by name.
