@@ -62,10 +62,12 @@ fn named_colours_are_reached_on_unseen_faces() {
     let latents: Vec<Vec<f32>> = (3_000_000..3_000_024)
         .map(|s| facegan_model::latent_for_seed(s, config.latent_size()))
         .collect();
-    for (part, name) in [
-        (ColourPart::Hair, "pink"),
-        (ColourPart::Hair, "black"),
-        (ColourPart::Eyes, "blue"),
+    // The shipped directions reach these in 98.6%, 99.6% and 86.8% of 500 held-out faces
+    // (docs/face-controls.md); the bars leave room for the luck of 24 faces.
+    for (part, name, bar) in [
+        (ColourPart::Hair, "pink", 21),
+        (ColourPart::Hair, "black", 21),
+        (ColourPart::Eyes, "blue", 18),
     ] {
         let swatch = directions.swatch(part, name).unwrap();
         let found = reach_colours(
@@ -83,8 +85,7 @@ fn named_colours_are_reached_on_unseen_faces() {
             .filter(|f| part.name_of(part.measured(&measure(&f.face, 64))) == name)
             .count();
         println!("{name} {}: {hits} of {}", part.id(), found.len());
-        // The shipped directions reach these in 94-98% of 500 held-out faces.
-        assert!(hits >= 21, "{name} {}: {hits} of 24", part.id());
+        assert!(hits >= bar, "{name} {}: {hits} of 24", part.id());
         // The recorded edit redraws the same face, to a level of rounding: alone it is
         // summed in another order than in the batch of 24.
         let again = edited_faces(
