@@ -356,11 +356,11 @@ pub fn shifted_weight_product(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::kernels::patches::im2col;
 
-    fn values(n: usize, seed: f32) -> Vec<f32> {
+    pub(in crate::kernels) fn values(n: usize, seed: f32) -> Vec<f32> {
         (0..n).map(|i| ((i as f32 + seed) * 0.731).sin()).collect()
     }
 
@@ -401,7 +401,7 @@ mod tests {
         out
     }
 
-    fn assert_close(got: &[f32], want: &[f32]) {
+    pub(in crate::kernels) fn assert_close(got: &[f32], want: &[f32]) {
         assert_eq!(got.len(), want.len());
         for (i, (g, w)) in got.iter().zip(want).enumerate() {
             assert!((g - w).abs() < 1e-4 * (1.0 + w.abs()), "at {i}: {g} vs {w}");

@@ -356,10 +356,7 @@ fn split_frequencies(values: &mut [f32], spacing: usize) -> [&mut [f32]; FREQUEN
 mod tests {
     use super::*;
     use crate::kernels::stride_one::shifted_product;
-
-    fn values(n: usize, seed: f32) -> Vec<f32> {
-        (0..n).map(|i| ((i as f32 + seed) * 0.731).sin()).collect()
-    }
+    use crate::kernels::stride_one::tests::{assert_close, values};
 
     fn patches(batch: usize, channels: usize, side: [usize; 2], padding: usize) -> Patches {
         Patches {
@@ -371,13 +368,6 @@ mod tests {
             stride: [1, 1],
             padding: [padding; 2],
             grid: [side[0] + 2 * padding - 2, side[1] + 2 * padding - 2],
-        }
-    }
-
-    fn assert_close(got: &[f32], want: &[f32]) {
-        assert_eq!(got.len(), want.len());
-        for (i, (g, w)) in got.iter().zip(want).enumerate() {
-            assert!((g - w).abs() < 1e-4 * (1.0 + w.abs()), "at {i}: {g} vs {w}");
         }
     }
 
