@@ -136,7 +136,8 @@ impl Steering {
         size: usize,
         mut draw: impl AsyncFnMut(&[Vec<f32>]) -> Result<Vec<Vec<u8>>, String>,
     ) -> Result<Vec<Found>, String> {
-        let mut search = ColourSearch::new(&self.directions, latents, starts, targets, size);
+        let mut search = ColourSearch::new(&self.directions, latents, starts, targets, size)
+            .map_err(|e| e.to_string())?;
         loop {
             let to_draw = search.to_draw().map_err(|e| e.to_string())?;
             if to_draw.is_empty() {
@@ -147,9 +148,7 @@ impl Steering {
             if faces.len() != indices.len() {
                 return Err("drawing stopped: the page moved on".to_string());
             }
-            search
-                .observe(indices.into_iter().zip(faces).collect())
-                .map_err(|e| e.to_string())?;
+            search.observe(indices.into_iter().zip(faces).collect());
         }
     }
 }

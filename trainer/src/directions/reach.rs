@@ -41,7 +41,7 @@ pub fn reach_colours(
         vec![start.clone(); latents.len()],
         targets.iter().map(|&(part, s)| (part, s.clone())).collect(),
         config.image_size(),
-    );
+    )?;
     loop {
         let to_draw = search.to_draw()?;
         if to_draw.is_empty() {
@@ -49,6 +49,6 @@ pub fn reach_colours(
         }
         let (indices, moved): (Vec<usize>, Vec<Vec<f32>>) = to_draw.into_iter().unzip();
         let faces = faces_for_latents(generator, config, &moved, device)?;
-        search.observe(indices.into_iter().zip(faces).collect())?;
+        search.observe(indices.into_iter().zip(faces).collect());
     }
 }

@@ -6,16 +6,20 @@
 //!
 //! An edit is a list of `(direction, amount)`: the face's latent plus `amount` times each unit
 //! direction. Amounts are what links store, so a link reproduces an edited face exactly on
-//! any backend. A named colour ("pink hair") is reached by [`Directions::colour_step`]:
-//! measure the face, move along the colour's three directions by what the fitted gains say
-//! separates it from the colour's swatch, measure again.
+//! any backend. A named colour ("pink hair") is reached by [`ColourSearch`] (search.rs):
+//! measure the face, move along the colour's three directions towards the colour's swatch,
+//! measure again.
+
+mod search;
+
+pub use search::{COLOUR_STEP_SHARE, ColourReach, ColourSearch, Found, MAX_COLOUR_STEPS};
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::attributes::{
-    Attributes, EYE_COLOURS, HAIR_COLOURS, Lab, eye_colour_name, hair_colour_name, measure,
+    Attributes, EYE_COLOURS, HAIR_COLOURS, Lab, eye_colour_name, hair_colour_name,
 };
 use crate::fingerprint::fingerprint;
 
@@ -25,12 +29,6 @@ pub const FORMAT: &str = "facegan-directions";
 pub const VERSION: u32 = 1;
 /// Amounts are rounded to this step (what a link stores).
 pub const AMOUNT_STEP: f32 = 0.01;
-/// Measure-and-move rounds a colour edit takes at most.
-pub const MAX_COLOUR_STEPS: usize = 16;
-/// Share of the fitted move the first round takes, shrinking in later rounds
-/// (`share / (1 + round / 3)`): a full move overshoots small bins (brown hair, gold eyes) back
-/// and forth.
-pub const COLOUR_STEP_SHARE: f32 = 0.75;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Directions {
@@ -317,138 +315,6 @@ impl Directions {
         }
         Ok(moved)
     }
-
-    /// One round of reaching a named colour: given the face drawn with `edit` and its
-    /// measured `attributes`, returns `true` when the colour is reached, else moves `edit`
-    /// along the colour's directions by the fitted gains towards the swatch. Callers draw,
-    /// measure and call again, at most [`MAX_COLOUR_STEPS`] times (the page draws
-    /// asynchronously on WebGPU, so the loop is theirs).
-    pub fn colour_step(
-        &self,
-        part: ColourPart,
-        swatch: &Swatch,
-        attributes: &Attributes,
-        round: usize,
-        edit: &mut Edit,
-    ) -> Result<bool, DirectionsError> {
-        let measured = part.measured(attributes);
-        if part.name_of(measured) == swatch.name {
-            return Ok(true);
-        }
-        let target = swatch.colour();
-        let missing = [
-            target.l - measured.l,
-            target.a - measured.a,
-            target.b - measured.b,
-        ];
-        let share = COLOUR_STEP_SHARE / (1.0 + round as f32 / 3.0);
-        for (name, missing) in part.direction_names().into_iter().zip(missing) {
-            let gain = self.direction(name)?.gain;
-            if gain.abs() < 1e-6 {
-                continue;
-            }
-            let amount = amount_of(edit, name) + share * missing / gain;
-            let limit = part.max_amount();
-            set_amount(edit, name, amount.clamp(-limit, limit));
-        }
-        Ok(false)
-    }
-}
-
-/// A face edited towards named colours.
-#[derive(Debug, Clone)]
-pub struct Found {
-    pub edit: Edit,
-    /// Every asked colour was reached within [`MAX_COLOUR_STEPS`] rounds.
-    pub reached: bool,
-    /// Measure-and-move rounds taken.
-    pub rounds: usize,
-    /// The face as drawn with `edit` (RGB8), and its measurements.
-    pub face: Vec<u8>,
-    pub attributes: Attributes,
-}
-
-/// Reaching named colours for many faces at once, round by round: the caller draws what
-/// [`ColourSearch::to_draw`] lists (natively in one batch, or asynchronously on the page's
-/// WebGPU) and hands the faces to [`ColourSearch::observe`], until nothing is left to draw.
-pub struct ColourSearch<'a> {
-    directions: &'a Directions,
-    targets: Vec<(ColourPart, Swatch)>,
-    latents: Vec<Vec<f32>>,
-    edits: Vec<Edit>,
-    found: Vec<Option<Found>>,
-    round: usize,
-    size: usize,
-}
-
-impl<'a> ColourSearch<'a> {
-    /// Faces `latents`, each starting from its edit in `starts`, drawn `size` pixels wide.
-    pub fn new(
-        directions: &'a Directions,
-        latents: Vec<Vec<f32>>,
-        starts: Vec<Edit>,
-        targets: Vec<(ColourPart, Swatch)>,
-        size: usize,
-    ) -> Self {
-        assert_eq!(latents.len(), starts.len(), "one start edit per latent");
-        let found = vec![None; latents.len()];
-        Self {
-            directions,
-            targets,
-            latents,
-            edits: starts,
-            found,
-            round: 0,
-            size,
-        }
-    }
-
-    /// The faces still to draw this round, as `(index, moved latent)`; empty once done.
-    pub fn to_draw(&self) -> Result<Vec<(usize, Vec<f32>)>, DirectionsError> {
-        (0..self.latents.len())
-            .filter(|&i| self.found[i].is_none())
-            .map(|i| Ok((i, self.directions.apply(&self.latents[i], &self.edits[i])?)))
-            .collect()
-    }
-
-    /// The faces drawn for [`ColourSearch::to_draw`]'s list, as `(index, RGB8 face)`.
-    pub fn observe(&mut self, drawn: Vec<(usize, Vec<u8>)>) -> Result<(), DirectionsError> {
-        let last = self.round == MAX_COLOUR_STEPS;
-        for (i, face) in drawn {
-            let attributes = measure(&face, self.size);
-            // The edit this face was drawn with: the result, whatever the step does next.
-            let drawn_with = self.edits[i].clone();
-            let mut reached = true;
-            for (part, swatch) in &self.targets {
-                reached &= self.directions.colour_step(
-                    *part,
-                    swatch,
-                    &attributes,
-                    self.round,
-                    &mut self.edits[i],
-                )?;
-            }
-            if reached || last {
-                self.found[i] = Some(Found {
-                    edit: drawn_with,
-                    reached,
-                    rounds: self.round,
-                    face,
-                    attributes,
-                });
-            }
-        }
-        self.round += 1;
-        Ok(())
-    }
-
-    /// Every face's result, in order. Panics if faces are still to draw.
-    pub fn finish(self) -> Vec<Found> {
-        self.found
-            .into_iter()
-            .map(|f| f.expect("every face was drawn until it finished"))
-            .collect()
-    }
 }
 
 /// The amount of `name` in `edit` (0 when absent).
@@ -505,7 +371,7 @@ pub fn parse_edit(text: &str) -> Result<Edit, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn unit(latent: usize, axis: usize) -> Vec<f32> {
@@ -514,7 +380,7 @@ mod tests {
             .collect()
     }
 
-    fn sample(generator: &[u8]) -> Directions {
+    pub(crate) fn sample(generator: &[u8]) -> Directions {
         let names = ["hair_l", "hair_a", "hair_b", "pca1"];
         Directions {
             format: FORMAT.into(),
@@ -587,32 +453,5 @@ mod tests {
         assert!(unknown.unwrap_err().to_string().contains("known: hair_l"));
         assert!(parse_edit("hair_l:x").is_err());
         assert!(parse_edit("hair l:1").is_err());
-    }
-
-    #[test]
-    fn a_colour_step_moves_by_the_gains_towards_the_swatch() {
-        let directions = sample(b"g");
-        let swatch = directions.swatch(ColourPart::Hair, "pink").unwrap().clone();
-        let black = Attributes {
-            hair: Lab::new(15.0, 0.0, 0.0),
-            ..Attributes::default()
-        };
-        let mut edit = Edit::new();
-        let done = directions
-            .colour_step(ColourPart::Hair, &swatch, &black, 0, &mut edit)
-            .unwrap();
-        assert!(!done);
-        // 0.75 x (75 - 15) / 10 = 4.5 and 0.75 x (30 - 0) / 10 = 2.25 latent units.
-        assert_eq!(edit, vec![("hair_l".into(), 4.5), ("hair_a".into(), 2.25)]);
-        let pink = Attributes {
-            hair: swatch.colour(),
-            ..Attributes::default()
-        };
-        assert!(
-            directions
-                .colour_step(ColourPart::Hair, &swatch, &pink, 1, &mut edit)
-                .unwrap()
-        );
-        assert!(directions.swatch(ColourPart::Hair, "teal").is_err());
     }
 }
