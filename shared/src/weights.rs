@@ -80,11 +80,6 @@ pub enum WeightsError {
         found: String,
         describe: String,
     },
-    #[error("weights were trained for {found:?}, expected {expected:?}")]
-    Mismatch {
-        expected: Box<DcganConfig>,
-        found: Box<DcganConfig>,
-    },
 }
 
 /// How a tensor's values are stored.
@@ -512,23 +507,6 @@ fn load_tensors<M: Module>(
         device: device.clone(),
     };
     Ok(module.map(&mut loader))
-}
-
-/// Like [`load_generator`], but refuses a file whose generator is not `expected`'s (the
-/// discriminator's fields may differ: see [`DcganConfig::same_generator`]).
-pub fn load_generator_expecting(
-    bytes: &[u8],
-    expected: &DcganConfig,
-    device: &Device,
-) -> Result<Generator, WeightsError> {
-    let found = read_config(bytes)?;
-    if !found.same_generator(expected) {
-        return Err(WeightsError::Mismatch {
-            expected: Box::new(expected.clone()),
-            found: Box::new(found),
-        });
-    }
-    Ok(load_generator(bytes, device)?.0)
 }
 
 /// The header of `bytes`, refused unless it names one of `architectures`.
