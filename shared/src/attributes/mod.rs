@@ -191,12 +191,17 @@ fn median(mut values: Vec<f32>) -> f32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A 64 px "face" painted from the layout: background, hair over the top, skin below,
     /// irises in the eye regions.
-    fn painted(background: [u8; 3], hair: [u8; 3], skin: [u8; 3], iris: [u8; 3]) -> Vec<u8> {
+    pub(crate) fn painted(
+        background: [u8; 3],
+        hair: [u8; 3],
+        skin: [u8; 3],
+        iris: [u8; 3],
+    ) -> Vec<u8> {
         let size = 64;
         let mut rgb = vec![0u8; size * size * 3];
         for y in 0..size {

@@ -60,6 +60,17 @@ impl ColourReach {
         })
     }
 
+    /// How far a face is from this colour: 0 when its measured colour has the name, else the
+    /// CIE76 distance to the swatch.
+    pub fn distance(&self, attributes: &Attributes) -> f32 {
+        let measured = self.part.measured(attributes);
+        if self.part.name_of(measured) == self.swatch.name {
+            0.0
+        } else {
+            measured.distance(&self.swatch.colour())
+        }
+    }
+
     /// One round: given the face drawn with `edit` and its measured `attributes`, returns
     /// `true` when the colour is reached, else moves `edit` towards the swatch. Callers draw,
     /// measure and call again, at most [`MAX_COLOUR_STEPS`] times (the page draws
@@ -211,13 +222,14 @@ fn least_squares(m: &Matrix, y: [f32; 3], free: [bool; 3]) -> Option<[f32; 3]> {
     Some(x)
 }
 
-/// A face edited towards named colours.
+/// A face edited towards named colours: the first drawn face that shows them all, or else the
+/// drawn face closest to them (the sum of [`ColourReach::distance`]s).
 #[derive(Debug, Clone)]
 pub struct Found {
     pub edit: Edit,
     /// Every asked colour was reached within [`MAX_COLOUR_STEPS`] rounds.
     pub reached: bool,
-    /// Measure-and-move rounds taken.
+    /// Measure-and-move rounds taken (for a miss, the round of the closest face).
     pub rounds: usize,
     /// The face as drawn with `edit` (RGB8), and its measurements.
     pub face: Vec<u8>,
@@ -233,6 +245,8 @@ pub struct ColourSearch<'a> {
     edits: Vec<Edit>,
     /// Per face, one search per asked colour.
     reaches: Vec<Vec<ColourReach>>,
+    /// Per face, the drawn face closest to the asked colours so far, with its distance.
+    closest: Vec<Option<(f32, Found)>>,
     found: Vec<Option<Found>>,
     round: usize,
     size: usize,
@@ -256,6 +270,7 @@ impl<'a> ColourSearch<'a> {
         Ok(Self {
             directions,
             reaches: vec![reach; latents.len()],
+            closest: vec![None; latents.len()],
             found: vec![None; latents.len()],
             latents,
             edits: starts,
@@ -279,18 +294,33 @@ impl<'a> ColourSearch<'a> {
             let attributes = measure(&face, self.size);
             // The edit this face was drawn with: the result, whatever the step does next.
             let drawn_with = self.edits[i].clone();
+            let distance: f32 = self.reaches[i]
+                .iter()
+                .map(|reach| reach.distance(&attributes))
+                .sum();
             let mut reached = true;
             for reach in &mut self.reaches[i] {
                 reached &= reach.step(&attributes, self.round, &mut self.edits[i]);
             }
-            if reached || last {
-                self.found[i] = Some(Found {
-                    edit: drawn_with,
-                    reached,
-                    rounds: self.round,
-                    face,
-                    attributes,
-                });
+            let drawn = Found {
+                edit: drawn_with,
+                reached,
+                rounds: self.round,
+                face,
+                attributes,
+            };
+            if reached {
+                self.found[i] = Some(drawn);
+                continue;
+            }
+            if self.closest[i]
+                .as_ref()
+                .is_none_or(|(closest, _)| distance < *closest)
+            {
+                self.closest[i] = Some((distance, drawn));
+            }
+            if last {
+                self.found[i] = self.closest[i].take().map(|(_, found)| found);
             }
         }
         self.round += 1;
@@ -310,6 +340,7 @@ mod tests {
     use super::super::tests::sample;
     use super::*;
     use crate::attributes::Lab;
+    use crate::attributes::tests::painted;
 
     #[test]
     fn the_first_step_moves_by_the_fitted_gains_towards_the_swatch() {
@@ -390,6 +421,55 @@ mod tests {
             frozen.is_none_or(|frozen| frozen >= learned + 3),
             "learned map: {learned} rounds, fitted gains: {frozen:?}"
         );
+    }
+
+    #[test]
+    fn a_colour_out_of_reach_returns_the_closest_face_drawn() {
+        let directions = sample(b"g");
+        let pink = directions.swatch(ColourPart::Hair, "pink").unwrap().clone();
+        // Painted faces whose hair lightness stops at 50: pink (55 or more) is out of reach.
+        let paint = |latent: &[f32]| {
+            let hair = Lab::new(
+                (15.0 + 10.0 * latent[0]).min(50.0),
+                10.0 * latent[1],
+                10.0 * latent[2],
+            );
+            painted([250; 3], hair.to_rgb(), [252, 226, 210], [40, 90, 220])
+        };
+        let latents = vec![vec![0.0, 0.0, -1.0, 0.0], vec![0.0, 3.0, 0.0, 0.0]];
+        let mut search = ColourSearch::new(
+            &directions,
+            latents,
+            vec![Edit::new(); 2],
+            vec![(ColourPart::Hair, pink.clone())],
+            64,
+        )
+        .unwrap();
+        let reach = ColourReach::new(&directions, ColourPart::Hair, pink).unwrap();
+        let mut distances = vec![Vec::new(); 2];
+        loop {
+            let to_draw = search.to_draw().unwrap();
+            if to_draw.is_empty() {
+                break;
+            }
+            let drawn = to_draw
+                .into_iter()
+                .map(|(i, moved)| {
+                    let face = paint(&moved);
+                    distances[i].push(reach.distance(&measure(&face, 64)));
+                    (i, face)
+                })
+                .collect();
+            search.observe(drawn);
+        }
+        for (found, distances) in search.finish().iter().zip(&distances) {
+            assert!(!found.reached);
+            assert_eq!(distances.len(), MAX_COLOUR_STEPS + 1);
+            let closest = distances.iter().copied().fold(f32::INFINITY, f32::min);
+            assert_eq!(reach.distance(&found.attributes), closest, "{distances:?}");
+            assert_eq!(distances[found.rounds], closest);
+            assert!(closest < distances[0], "{distances:?}");
+        }
     }
 
     #[test]
