@@ -717,8 +717,11 @@ test('both drawing modes run on WebGPU and agree with the CPU', async (t) => {
       // edges (moving pca1 by 0.01 natively: worst 16/255 where the DCGAN gave 4/255), so a
       // few edge pixels may go further; a different face would differ everywhere.
       // Measured: anime worst 46/255, mean 0.84, 0.42% beyond 24 (with the DCGAN worst 8/255,
-      // mean 0.39); lines worst 18/255, mean 0.74.
-      assert.ok(apart.max <= 12 * MAX_PIXEL_DIFF && outliers <= 0.01 && apart.mean <= 2 * MEAN_PIXEL_DIFF, `${mode}: ${JSON.stringify(apart)}, ${outliers} beyond ${4 * MAX_PIXEL_DIFF}`);
+      // mean 0.39); with the fourth-cycle generator and its encoder worst 63/255, mean 1.74,
+      // 1.03% beyond 24 (two different faces differ by about 34/255 on average);
+      // lines worst 18/255, mean 0.74.
+      const [outlierBound, meanBound] = mode === 'anime' ? [0.02, 5 * MEAN_PIXEL_DIFF] : [0.01, 2 * MEAN_PIXEL_DIFF];
+      assert.ok(apart.max <= 12 * MAX_PIXEL_DIFF && outliers <= outlierBound && apart.mean <= meanBound, `${mode}: ${JSON.stringify(apart)}, ${outliers} beyond ${4 * MAX_PIXEL_DIFF}`);
     }
     assert.deepEqual(browser.errors, []);
   } finally {
