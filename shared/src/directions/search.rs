@@ -122,7 +122,10 @@ impl ColourReach {
                 return targets;
             };
             let mut clamped = false;
-            for i in (0..3).filter(|&i| free[i]).collect::<Vec<_>>() {
+            for i in 0..3 {
+                if !free[i] {
+                    continue;
+                }
                 targets[i] = amounts[i] + change[i];
                 if targets[i].abs() > limit {
                     targets[i] = targets[i].clamp(-limit, limit);
