@@ -99,6 +99,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             &args.translation,
         )
     };
+    anyhow::ensure!(
+        args.gan.grow_from.is_none() || matches!(args.model, TrainModel::Resnet),
+        "--grow-from continues a ResNet run: it needs --model resnet"
+    );
     let job = match args.model {
         TrainModel::Dcgan => Job::Dcgan(dcgan::TrainConfig::from_flags(
             args.data.clone(),

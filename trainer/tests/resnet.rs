@@ -18,7 +18,7 @@ use facegan_trainer::export::{ExportPrecision, generator_from_run};
 use facegan_trainer::face_gan::latent_tensor;
 use facegan_trainer::generate::faces_for_seeds;
 use facegan_trainer::resnet::{Resnet, ResnetLosses, TrainConfig};
-use facegan_trainer::run::{LOG_FILE, LoggedStep, Outcome, read_log, train};
+use facegan_trainer::run::{LOG_FILE, LoggedStep, Outcome, Trainable, checkpoint, read_log, train};
 
 fn tiny(data: &std::path::Path, epochs: usize, batch_size: usize) -> TrainConfig {
     let model = ResnetConfig::new()
@@ -253,4 +253,77 @@ fn a_resnet_run_continues_a_dcgan_generator_file() {
         .into_scalar();
     println!("mean output change after two steps: {change}");
     assert!(change > 0.0 && change < 0.1, "{change}");
+}
+
+/// `--grow-from`: a wider run starts from a narrower run's checkpoint with a generator that
+/// draws the same faces and the same discriminator, then trains and exports at its width; a
+/// run that would change anything but the generator's width, or narrow it, is refused.
+#[test]
+fn a_wider_run_grows_from_a_narrower_runs_checkpoint() {
+    let _turn = take_turn();
+    let (dir, data) = shapes_folder(32, 8);
+    let device = Device::flex();
+    let narrow_config = tiny(&data, 1, 16);
+    let narrow_run = dir.path().join("narrow");
+    train::<Resnet>(
+        &narrow_config,
+        &narrow_run,
+        &device,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    let checkpoint_path = narrow_run.join(checkpoint::FILE);
+    let mut narrow_checkpoint = checkpoint::load(&checkpoint_path).unwrap();
+    let narrow = Resnet::load(&narrow_config, &mut narrow_checkpoint.sections, &device).unwrap();
+
+    let grown_config = |width: usize, discriminator_width: usize| {
+        let mut config = tiny(&data, 1, 16);
+        config.model = config
+            .model
+            .with_generator_width(width)
+            .with_discriminator_width(discriminator_width);
+        config.grow_from = Some(checkpoint_path.clone());
+        config
+    };
+    let wider = grown_config(12, 8);
+    let grown = Resnet::fresh(&wider, &device).unwrap();
+    let z = latent_tensor(&[0, 1, 2, 3], 16, &device);
+    let faces = |parts: &Resnet| parts.parts.generator.forward(z.clone());
+    let (before, after) = (faces(&narrow), faces(&grown));
+    assert_eq!(after.dims(), [4, 3, 32, 32]);
+    let change: f32 = (before.clone() - after).abs().max().into_scalar();
+    assert!(
+        change < 1e-4,
+        "the grown generator draws other faces ({change})"
+    );
+    let scores = |parts: &Resnet| parts.parts.discriminator.forward(before.clone());
+    let scores_change: f32 = (scores(&narrow) - scores(&grown)).abs().max().into_scalar();
+    assert!(
+        scores_change < 1e-5,
+        "the discriminator changed ({scores_change})"
+    );
+
+    let grown_run = dir.path().join("grown");
+    train::<Resnet>(&wider, &grown_run, &device, &AtomicBool::new(false)).unwrap();
+    assert!(log_of(&grown_run).len() == 2, "the grown run trains");
+    let (_, exported) = generator_from_run(&grown_run, &device).unwrap();
+    assert_eq!(exported, GeneratorConfig::Resnet(wider.model.clone()));
+
+    for (config, expected) in [
+        (
+            grown_config(4, 8),
+            "--generator-width 4 is narrower than the checkpoint's generator (8)",
+        ),
+        (
+            grown_config(12, 16),
+            "has --discriminator-width 8 but this run asks for 16",
+        ),
+    ] {
+        let refused = Resnet::fresh(&config, &device).err().expect("refused");
+        let message = format!("{refused:#}");
+        assert!(
+            message.contains(expected) && message.contains("--grow-from"),
+            "{message}"
+        );
+    }
 }

@@ -11,11 +11,11 @@ use crate::kernels::{add, batch_norm_relu, conv_transpose2d, conv2d, tanh, upsam
 /// 3x3 conv, added to the (doubled, 1x1-convolved where the width changes) input.
 #[derive(Module, Debug)]
 pub struct UpBlock {
-    norm1: BatchNorm,
-    conv1: Conv2d,
-    norm2: BatchNorm,
-    conv2: Conv2d,
-    shortcut: Option<Conv2d>,
+    pub(super) norm1: BatchNorm,
+    pub(super) conv1: Conv2d,
+    pub(super) norm2: BatchNorm,
+    pub(super) conv2: Conv2d,
+    pub(super) shortcut: Option<Conv2d>,
     upsample: bool,
 }
 
@@ -63,10 +63,10 @@ impl UpBlock {
 /// BatchNorm, ReLU, a 3x3 convolution to RGB and Tanh.
 #[derive(Module, Debug)]
 pub struct ResnetGenerator {
-    project: ConvTranspose2d,
-    blocks: Vec<UpBlock>,
-    norm: BatchNorm,
-    output: Conv2d,
+    pub(super) project: ConvTranspose2d,
+    pub(super) blocks: Vec<UpBlock>,
+    pub(super) norm: BatchNorm,
+    pub(super) output: Conv2d,
 }
 
 impl ResnetConfig {

@@ -5,6 +5,7 @@
 
 mod config;
 mod generator;
+mod widen;
 
 pub use config::ResnetConfig;
 pub use generator::{ResnetGenerator, UpBlock};

@@ -72,6 +72,11 @@ pub struct GanFlags {
     /// resumed run continues from its checkpoint.
     #[arg(long, value_name = "FILE")]
     pub init_generator: Option<PathBuf>,
+    /// ResNet: start a new run from another ResNet run's checkpoint with a wider generator
+    /// (--generator-width): the old generator grown so that it draws the same faces, the
+    /// discriminator and its optimiser kept. Capacity without starting again from noise.
+    #[arg(long, value_name = "CHECKPOINT", conflicts_with = "init_generator")]
+    pub grow_from: Option<PathBuf>,
     /// DiffAugment: random differentiable changes applied to real and generated images alike
     /// every time the discriminator sees them, comma-separated (for example
     /// color,translation,cutout). Lets a GAN learn from a few thousand images.

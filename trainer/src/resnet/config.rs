@@ -35,6 +35,9 @@ pub struct TrainConfig {
     /// The exported generator the run started from (read only when it starts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_generator: Option<PathBuf>,
+    /// The checkpoint of the narrower run this one grew from (read only when it starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grow_from: Option<PathBuf>,
 }
 
 /// What a ResNet run's checkpoints must match: the discriminator's config (and the
@@ -69,6 +72,7 @@ impl TrainConfig {
             augment: Vec::new(),
             generator: None,
             init_generator: None,
+            grow_from: None,
         }
     }
 
@@ -132,6 +136,7 @@ impl TrainConfig {
             augment: flags.augment.clone(),
             generator,
             init_generator: flags.init_generator.clone(),
+            grow_from: flags.grow_from.clone(),
         };
         config.validate()?;
         Ok(config)

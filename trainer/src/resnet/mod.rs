@@ -5,6 +5,7 @@
 
 mod config;
 mod discriminator;
+mod grow;
 mod spectral_norm;
 
 use std::path::Path;
@@ -79,6 +80,11 @@ impl Trainable for Resnet {
 
     fn fresh(config: &TrainConfig, device: &Device) -> anyhow::Result<Self> {
         device.seed(config.run.seed);
+        if let Some(path) = &config.grow_from {
+            return Ok(Self {
+                parts: grow::grown_parts(config, path, device)?,
+            });
+        }
         let generator = match &config.init_generator {
             Some(path) => generator_from_file(
                 path,
