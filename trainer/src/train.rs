@@ -103,6 +103,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         args.gan.grow_from.is_none() || matches!(args.model, TrainModel::Resnet),
         "--grow-from continues a ResNet run: it needs --model resnet"
     );
+    anyhow::ensure!(
+        args.gan.discriminator_warmup == 0 || matches!(args.model, TrainModel::Resnet),
+        "--discriminator-warmup is a ResNet flag: it needs --model resnet"
+    );
     let job = match args.model {
         TrainModel::Dcgan => Job::Dcgan(dcgan::TrainConfig::from_flags(
             args.data.clone(),

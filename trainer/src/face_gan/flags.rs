@@ -77,6 +77,11 @@ pub struct GanFlags {
     /// discriminator and its optimiser kept. Capacity without starting again from noise.
     #[arg(long, value_name = "CHECKPOINT", conflicts_with = "init_generator")]
     pub grow_from: Option<PathBuf>,
+    /// ResNet: train only the discriminator for the run's first N steps, the generator held
+    /// still. With --init-generator: a fresh discriminator first learns where the file's
+    /// faces fall short, so the generator's first steps follow a critic, not noise.
+    #[arg(long, value_name = "STEPS", default_value_t = 0)]
+    pub discriminator_warmup: u64,
     /// DiffAugment: random differentiable changes applied to real and generated images alike
     /// every time the discriminator sees them, comma-separated (for example
     /// color,translation,cutout). Lets a GAN learn from a few thousand images.

@@ -38,6 +38,13 @@ pub struct TrainConfig {
     /// The checkpoint of the narrower run this one grew from (read only when it starts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grow_from: Option<PathBuf>,
+    /// Steps 1..=N train only the discriminator (0 = none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub discriminator_warmup: u64,
+}
+
+fn is_zero(steps: &u64) -> bool {
+    *steps == 0
 }
 
 /// What a ResNet run's checkpoints must match: the discriminator's config (and the
@@ -73,6 +80,7 @@ impl TrainConfig {
             generator: None,
             init_generator: None,
             grow_from: None,
+            discriminator_warmup: 0,
         }
     }
 
@@ -137,6 +145,7 @@ impl TrainConfig {
             generator,
             init_generator: flags.init_generator.clone(),
             grow_from: flags.grow_from.clone(),
+            discriminator_warmup: flags.discriminator_warmup,
         };
         config.validate()?;
         Ok(config)

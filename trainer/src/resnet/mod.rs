@@ -37,6 +37,8 @@ use crate::run::{Batch, Panel, RunConfig, RunOptions, SampleGrid, Sections, Trai
 pub struct ResnetLosses {
     /// Hinge loss of D (without the R1 term).
     pub d_loss: f32,
+    /// Hinge loss of G; in the discriminator's warm-up, the loss it would have had (scored
+    /// by D before D's step).
     pub g_loss: f32,
     /// D's mean logit on real and on generated images (hinge: > 1 and < -1 once sure).
     pub d_real: f32,
@@ -209,7 +211,8 @@ impl Resnet {
         self.parts.sampler()
     }
 
-    /// One discriminator update, then one generator update, on `batch`.
+    /// One discriminator update, then one generator update (none in the discriminator's
+    /// warm-up), on `batch`.
     pub fn train_step(
         &mut self,
         config: &TrainConfig,
@@ -218,11 +221,13 @@ impl Resnet {
         device: &Device,
     ) -> ResnetLosses {
         let Batch {
+            step,
             indices,
             rng,
             inject_nan,
             ..
         } = batch;
+        let generator_moves = step > config.discriminator_warmup;
         let n = indices.len();
         let latent = config.generator_config().latent_size();
         let flips: Vec<bool> = (0..n).map(|_| rng.chance(0.5)).collect();
@@ -231,7 +236,13 @@ impl Resnet {
             &config.augment,
             rng,
         );
-        let fake = self.parts.generator.forward(noise(rng, n, latent, device));
+        let z = noise(rng, n, latent, device);
+        let fake = if generator_moves {
+            self.parts.generator.forward(z)
+        } else {
+            // Untracked: a graph that no backward consumes is never freed.
+            self.parts.generator.clone().no_grad().forward(z)
+        };
 
         // Discriminator: reals above +1, fakes below -1. D has no BatchNorm, so reals, fakes
         // (and, for R1, nudged reals) go through as one batch: one pass, one power-iteration
@@ -266,15 +277,22 @@ impl Resnet {
         };
         let d_real = real_logits.mean().detach();
         let d_fake = fake_logits.mean().detach();
+        // The hinge loss G has before D's step: what a held generator reports.
+        let held_generator_loss = d_fake.clone().neg();
         self.parts
             .step_discriminator(d_loss, config.optimizer.discriminator_lr);
 
         // Generator: raise the updated discriminator's score of its images.
-        let scorer = scoring_copy(&self.parts.discriminator);
-        let g_loss = hinge_generator_loss(scorer.forward(augment(fake, &config.augment, rng)));
-        let g_loss_value = g_loss.clone().detach();
-        self.parts
-            .step_generator(g_loss, config.optimizer.generator_lr);
+        let g_loss_value = if generator_moves {
+            let scorer = scoring_copy(&self.parts.discriminator);
+            let g_loss = hinge_generator_loss(scorer.forward(augment(fake, &config.augment, rng)));
+            let value = g_loss.clone().detach();
+            self.parts
+                .step_generator(g_loss, config.optimizer.generator_lr);
+            value
+        } else {
+            held_generator_loss
+        };
 
         let [d_loss, g_loss, d_real, d_fake, r1] =
             read_scalars([d_loss_value, g_loss_value, d_real, d_fake, r1]);
