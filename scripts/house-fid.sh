@@ -23,7 +23,7 @@ if [ -d "$real" ]; then
   if [ ! -f "$stats" ]; then
     mkdir "$work/real"
     find "$real" -maxdepth 1 -type f \( -name '*.png' -o -name '*.jpg' -o -name '*.webp' \) \
-      -printf '%f\n' | LC_ALL=C sort | awk 'NR % 15 == 1' | head -n "$count" |
+      -printf '%f\n' | LC_ALL=C sort | awk -v count="$count" 'NR % 15 == 1 && ++taken <= count' |
       while read -r name; do ln -s "$(realpath "$real/$name")" "$work/real/$name"; done
     found=$(find "$work/real" -mindepth 1 | wc -l)
     [ "$found" -eq "$count" ] || {
