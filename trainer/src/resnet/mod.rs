@@ -277,8 +277,6 @@ impl Resnet {
         };
         let d_real = real_logits.mean().detach();
         let d_fake = fake_logits.mean().detach();
-        // The hinge loss G has before D's step: what a held generator reports.
-        let held_generator_loss = d_fake.clone().neg();
         self.parts
             .step_discriminator(d_loss, config.optimizer.discriminator_lr);
 
@@ -291,7 +289,8 @@ impl Resnet {
                 .step_generator(g_loss, config.optimizer.generator_lr);
             value
         } else {
-            held_generator_loss
+            // A held generator reports its hinge loss before D's step.
+            d_fake.clone().neg()
         };
 
         let [d_loss, g_loss, d_real, d_fake, r1] =
