@@ -94,7 +94,7 @@ fn random(shape: [usize; 4], seed: u64) -> Tensor<4> {
 /// (batch, c_in, c_out, side, kernel, stride, padding)
 type Convolution = (usize, usize, usize, usize, usize, usize, usize);
 
-const CONVOLUTIONS: [Convolution; 20] = [
+const CONVOLUTIONS: [Convolution; 21] = [
     (3, 3, 8, 16, 4, 2, 1),   // the discriminator's first stage, odd batch
     (2, 5, 7, 8, 4, 2, 1),    // odd channels
     (2, 4, 6, 9, 5, 2, 2),    // kernel 5, odd side
@@ -103,6 +103,7 @@ const CONVOLUTIONS: [Convolution; 20] = [
     (64, 16, 32, 8, 4, 2, 1), // a training batch
     (37, 6, 10, 8, 4, 2, 1),  // 4x4 grids: chunks of many images, the last one short
     (5, 4, 6, 46, 4, 2, 1),   // a 23x23 grid: one image a chunk
+    (3, 40, 8, 32, 4, 2, 1),  // input gradient of 40 channels: blocks of 16, the last short
     (1, 5, 3, 8, 4, 2, 1),    // one image, too few output channels to split
     (1, 16, 20, 16, 3, 1, 1), // one image, output channels split over the cores
     (3, 4, 6, 12, 3, 1, 1),   // 3x3 stride 1 over several images: whole-plane copies
@@ -143,7 +144,7 @@ fn conv2d_matches_burn_in_value_and_gradients() {
 /// (batch, c_in, c_out, side, kernel, stride, padding, padding_out)
 type Transposed = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const TRANSPOSED: [Transposed; 9] = [
+const TRANSPOSED: [Transposed; 10] = [
     (3, 10, 16, 1, 4, 1, 0, 0),  // the generator's projection: 1x1 -> 4x4
     (2, 8, 5, 4, 4, 2, 1, 0),    // a stride-2 stage, odd channels
     (2, 6, 3, 5, 5, 2, 2, 1),    // kernel 5 with an output padding
@@ -153,6 +154,7 @@ const TRANSPOSED: [Transposed; 9] = [
     (3, 4, 3, 23, 4, 2, 1, 0),   // a 23x23 grid: one image a chunk
     (3, 4, 3, 17, 4, 2, 1, 0),   // a 17x17 grid: two images a chunk, the last one short
     (1, 6, 4, 4, 4, 2, 1, 0),    // one image: flex's forward, facegan's gradients
+    (3, 8, 40, 16, 4, 2, 1, 0),  // 40 output channels: blocks of 16, the last one short
 ];
 
 #[test]

@@ -38,6 +38,16 @@ impl<'a> Matrix<'a> {
         }
     }
 
+    /// Rows `first..first + count` of the view (no copy).
+    pub fn rows(self, first: usize, count: usize) -> Self {
+        assert!(first + count <= self.rows, "rows past the view");
+        Self {
+            data: &self.data[(first * self.row_stride).min(self.data.len())..],
+            rows: count,
+            ..self
+        }
+    }
+
     /// The index one past the last element the view reads (0 when empty).
     fn extent(&self) -> usize {
         if self.rows == 0 || self.cols == 0 {
@@ -128,6 +138,15 @@ mod tests {
                 Matrix::row_major(&b, 5, 7).transposed(),
             ),
         ];
+        // A block of rows of a transposed view (a strided view that starts mid-data).
+        let block = Matrix::row_major(&a, 7, 5).transposed().rows(2, 3);
+        assert_eq!(
+            naive(block, Matrix::row_major(&b, 7, 5)),
+            naive(
+                Matrix::row_major(&a, 7, 5).transposed(),
+                Matrix::row_major(&b, 7, 5)
+            )[2 * 5..5 * 5]
+        );
         for (lhs, rhs) in cases {
             let want = naive(lhs, rhs);
             let mut got = vec![f32::NAN; want.len()];
