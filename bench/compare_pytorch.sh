@@ -2,7 +2,9 @@
 # Runs `facegan bench` and the same training step in PyTorch (CPU) back to back, and prints
 # both figures and the ratio: MODEL dcgan (DCGAN-64, PyTorch's example) or resnet (facegan's
 # ResNet GAN, bench/pytorch_resnet.py). PyTorch comes from PyPI into a venv outside the repo.
-#   bench/compare_pytorch.sh [STEPS] [MODEL]
+# With ROUNDS > 1 the two alternate ROUNDS times and each row's ratio is the median of the
+# rounds' ratios: on a shared 2-core VM one run's figures move by a third either way.
+#   bench/compare_pytorch.sh [STEPS] [MODEL] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-10}
@@ -20,18 +22,30 @@ if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
 fi
 # The same command as scripts/test-all.sh: one feature set, so Burn is never rebuilt between them.
 cargo build --release -q --workspace --all-targets
-burn=$(target/release/facegan bench --json --steps "$steps" --model "$model")
-torch=$("$venv/bin/python" "$script" --steps "$steps")
-python3 - "$burn" "$torch" <<'PY'
-import json, sys
-burn, torch = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f"model: {burn['model']}")
+rounds=${3:-1}
+results=()
+for _ in $(seq "$rounds"); do
+  results+=("$(target/release/facegan bench --json --steps "$steps" --model "$model")")
+  results+=("$("$venv/bin/python" "$script" --steps "$steps")")
+done
+python3 - "${results[@]}" <<'PY'
+import json, statistics, sys
+runs = [json.loads(line) for line in sys.argv[1:]]
+pairs = list(zip(runs[::2], runs[1::2]))
+burn, torch = pairs[0]
+print(f"model: {burn['model']}, {len(pairs)} round(s)")
 print(f"{'':24}{'facegan (burn flex)':>22}{torch['framework']:>22}{'ratio':>8}")
 rows = [("train images/s, b64", "train_images_per_s", True),
         ("generator ms, batch 1", "generator_ms_batch1", False),
         ("generator ms, batch 64", "generator_ms_batch64", False)]
 for label, key, higher_is_better in rows:
-    ratio = burn[key] / torch[key] if higher_is_better else torch[key] / burn[key]
-    print(f"{label:24}{burn[key]:>22.2f}{torch[key]:>22.2f}{ratio:>7.2f}x")
-print(f"threads: facegan {burn['threads']}, pytorch {torch['threads']}; ratio > 1 means facegan is faster")
+    ours = [b[key] for b, _ in pairs]
+    theirs = [t[key] for _, t in pairs]
+    ratios = [o / t if higher_is_better else t / o for o, t in zip(ours, theirs)]
+    line = f"{label:24}{statistics.median(ours):>22.2f}{statistics.median(theirs):>22.2f}{statistics.median(ratios):>7.2f}x"
+    if len(pairs) > 1:
+        line += "  (rounds: " + ", ".join(f"{r:.2f}" for r in ratios) + ")"
+    print(line)
+print(f"threads: facegan {burn['threads']}, pytorch {torch['threads']}; ratio > 1 means facegan is faster"
+      + ("; figures and ratios are medians over the rounds" if len(pairs) > 1 else ""))
 PY
