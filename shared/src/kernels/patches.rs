@@ -329,6 +329,18 @@ mod tests {
         [p, wide, pointwise]
     }
 
+    /// The index in the images of the pixel that patch-matrix entry `(row, column)` reads,
+    /// straight from the definition; `None` where it falls in the padding.
+    fn pixel_read(p: &Patches, row: usize, column: usize) -> Option<usize> {
+        let [kh_n, kw_n] = p.kernel;
+        let [gh, gw] = p.grid;
+        let (c, kh, kw) = (row / (kh_n * kw_n), (row / kw_n) % kh_n, row % kw_n);
+        let (b, gy, gx) = (column / (gh * gw), (column / gw) % gh, column % gw);
+        let y = (gy * p.stride[0] + kh).checked_sub(p.padding[0])?;
+        let x = (gx * p.stride[1] + kw).checked_sub(p.padding[1])?;
+        (y < p.height && x < p.width).then(|| ((b * p.channels + c) * p.height + y) * p.width + x)
+    }
+
     #[test]
     fn im2col_copies_each_patch_pixel_or_a_padding_zero() {
         for p in [patches()]
@@ -340,22 +352,9 @@ mod tests {
                 .map(|i| i as f32 + 1.0)
                 .collect();
             let matrix = im2col(&images, &p);
-            let [kh_n, kw_n] = p.kernel;
-            let [gh, gw] = p.grid;
             for row in 0..p.rows() {
-                let (c, kh, kw) = (row / (kh_n * kw_n), (row / kw_n) % kh_n, row % kw_n);
                 for column in 0..p.columns() {
-                    let (b, gy, gx) = (column / (gh * gw), (column / gw) % gh, column % gw);
-                    let y = (gy * p.stride[0] + kh) as isize - p.padding[0] as isize;
-                    let x = (gx * p.stride[1] + kw) as isize - p.padding[1] as isize;
-                    let inside =
-                        (0..p.height as isize).contains(&y) && (0..p.width as isize).contains(&x);
-                    let want = if inside {
-                        images
-                            [((b * p.channels + c) * p.height + y as usize) * p.width + x as usize]
-                    } else {
-                        0.0
-                    };
+                    let want = pixel_read(&p, row, column).map_or(0.0, |pixel| images[pixel]);
                     assert_eq!(
                         matrix[row * p.columns() + column],
                         want,
@@ -413,17 +412,10 @@ mod tests {
                 .map(|i| (i % 7) as f32)
                 .collect();
             let mut want = before.clone();
-            let [kh_n, kw_n] = p.kernel;
-            let [gh, gw] = p.grid;
             for row in 0..p.rows() {
-                let (c, kh, kw) = (row / (kh_n * kw_n), (row / kw_n) % kh_n, row % kw_n);
                 for column in 0..p.columns() {
-                    let (b, gy, gx) = (column / (gh * gw), (column / gw) % gh, column % gw);
-                    let y = (gy * p.stride[0] + kh) as isize - p.padding[0] as isize;
-                    let x = (gx * p.stride[1] + kw) as isize - p.padding[1] as isize;
-                    if (0..p.height as isize).contains(&y) && (0..p.width as isize).contains(&x) {
-                        want[((b * p.channels + c) * p.height + y as usize) * p.width
-                            + x as usize] += m[row * p.columns() + column];
+                    if let Some(pixel) = pixel_read(&p, row, column) {
+                        want[pixel] += m[row * p.columns() + column];
                     }
                 }
             }
@@ -437,19 +429,15 @@ mod tests {
     #[test]
     fn col2im_is_the_transpose_of_im2col() {
         for p in [patches()].into_iter().chain(strided_patches()) {
-            transpose_holds(p);
+            let a: Vec<f32> = (0..p.batch * p.channels * p.height * p.width)
+                .map(|i| ((i * 7) % 11) as f32 - 5.0)
+                .collect();
+            let m: Vec<f32> = (0..p.rows() * p.columns())
+                .map(|i| ((i * 5) % 13) as f32 - 6.0)
+                .collect();
+            let left: f32 = im2col(&a, &p).iter().zip(&m).map(|(x, y)| x * y).sum();
+            let right: f32 = a.iter().zip(col2im(&m, &p)).map(|(x, y)| x * y).sum();
+            assert_eq!(left, right, "{p:?}");
         }
-    }
-
-    fn transpose_holds(p: Patches) {
-        let a: Vec<f32> = (0..p.batch * p.channels * p.height * p.width)
-            .map(|i| ((i * 7) % 11) as f32 - 5.0)
-            .collect();
-        let m: Vec<f32> = (0..p.rows() * p.columns())
-            .map(|i| ((i * 5) % 13) as f32 - 6.0)
-            .collect();
-        let left: f32 = im2col(&a, &p).iter().zip(&m).map(|(x, y)| x * y).sum();
-        let right: f32 = a.iter().zip(col2im(&m, &p)).map(|(x, y)| x * y).sum();
-        assert_eq!(left, right, "{p:?}");
     }
 }
