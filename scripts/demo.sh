@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/web-tools.sh
 
-ensure_web_build_tools
+ensure_web_build_tools_beside_the_wasm
 trunk build --release
 scripts/web-size.sh dist || true
 port=${PORT:-8080}

@@ -11,8 +11,10 @@ section() { printf '\n== %s ==\n' "$*"; }
 
 section "tools"
 # lavapipe (a software Vulkan driver) lets the wgpu smoke test run without a GPU; Chromium
-# runs the browser test.
-apt_install mesa-vulkan-drivers chromium
+# runs the browser test. They install beside the native build (downloading and unpacking
+# take little CPU) and are waited for before the tests.
+apt_install mesa-vulkan-drivers chromium &
+debian_packages=$!
 ensure_wasm_target
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
@@ -29,6 +31,7 @@ cargo clippy --release --workspace --all-targets -- -D warnings
 cargo clippy --profile web -p facegan-web --target wasm32-unknown-unknown -- -D warnings
 
 section "tests"
+wait "$debian_packages"
 cargo test --release --workspace -- --nocapture 2>&1 | tee target/test-output.log
 
 section "web page"

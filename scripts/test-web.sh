@@ -8,8 +8,8 @@ source scripts/web-tools.sh
 
 section() { printf '\n== %s ==\n' "$*"; }
 
-section "web tools"
-ensure_web_build_tools
+section "web tools, beside the page's wasm build"
+ensure_web_build_tools_beside_the_wasm
 ensure_browser_test_tools
 
 section "trunk build (served under /facegan/ as a sub-path host would)"
