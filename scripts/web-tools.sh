@@ -49,10 +49,11 @@ ensure_web_build_tools() {
 }
 
 # Compiles the page's wasm (what `trunk build` then finds up to date: Trunk runs this same
-# cargo command, from index.html's rust link: keep the profile and crate in step) while the tools install at the lowest priority. The wasm build leaves a core
-# idle for minutes (its last step, fat LTO, is single-threaded), which the tools' build fills;
-# at equal priority they took the cores from the wasm build and finished before the idle part.
-# On 2 cores, cold: 951 s against 1064 one after the other. The wasm build's output goes to
+# cargo command, from index.html's rust link: keep the profile and crate in step) while the
+# tools install at the lowest priority. The wasm build leaves a core idle for minutes (its
+# last step, fat LTO, is single-threaded), which the tools' build fills; at equal priority
+# they took the cores from the wasm build and finished before the idle part. On 2 cores,
+# cold: 951 s against 1064 one after the other. The wasm build's output goes to
 # target/web-build.log, printed when it fails.
 ensure_web_build_tools_beside_the_wasm() {
   ensure_wasm_target
