@@ -28,7 +28,7 @@ struct Layer {
     padding: usize,
 }
 
-const DCGAN: [Layer; 9] = [
+const DCGAN: [Layer; 10] = [
     layer("G1 100->512 1->4", true, 100, 512, 1, 1, 0),
     layer("G2 512->256 4->8", true, 512, 256, 4, 2, 1),
     layer("G3 256->128 8->16", true, 256, 128, 8, 2, 1),
@@ -38,6 +38,7 @@ const DCGAN: [Layer; 9] = [
     layer("D2 64->128 32->16", false, 64, 128, 32, 2, 1),
     layer("D3 128->256 16->8", false, 128, 256, 16, 2, 1),
     layer("D4 256->512 8->4", false, 256, 512, 8, 2, 1),
+    layer("D5 512->1 4->1", false, 512, 1, 4, 1, 0),
 ];
 
 /// The ResNet GAN's 3x3 convolutions (stride 1, padding 1) at 64 px, G16/D32; the 1x1

@@ -94,11 +94,13 @@ fn random(shape: [usize; 4], seed: u64) -> Tensor<4> {
 /// (batch, c_in, c_out, side, kernel, stride, padding)
 type Convolution = (usize, usize, usize, usize, usize, usize, usize);
 
-const CONVOLUTIONS: [Convolution; 21] = [
+const CONVOLUTIONS: [Convolution; 23] = [
     (3, 3, 8, 16, 4, 2, 1),   // the discriminator's first stage, odd batch
     (2, 5, 7, 8, 4, 2, 1),    // odd channels
     (2, 4, 6, 9, 5, 2, 2),    // kernel 5, odd side
     (3, 8, 1, 4, 4, 1, 0),    // the output layer: a 4x4 map to one logit
+    (37, 12, 3, 4, 4, 1, 0),  // whole-image patches over the cores, odd batch
+    (4, 3, 5, 5, 5, 2, 0),    // a kernel the image's size at stride 2: still one patch
     (2, 3, 4, 6, 3, 1, 1),    // stride 1, "same" padding
     (64, 16, 32, 8, 4, 2, 1), // a training batch
     (37, 6, 10, 8, 4, 2, 1),  // 4x4 grids: chunks of many images, the last one short
@@ -144,8 +146,9 @@ fn conv2d_matches_burn_in_value_and_gradients() {
 /// (batch, c_in, c_out, side, kernel, stride, padding, padding_out)
 type Transposed = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const TRANSPOSED: [Transposed; 10] = [
+const TRANSPOSED: [Transposed; 11] = [
     (3, 10, 16, 1, 4, 1, 0, 0),  // the generator's projection: 1x1 -> 4x4
+    (37, 7, 9, 1, 3, 2, 0, 0),   // a projection over the cores, odd batch and kernel
     (2, 8, 5, 4, 4, 2, 1, 0),    // a stride-2 stage, odd channels
     (2, 6, 3, 5, 5, 2, 2, 1),    // kernel 5 with an output padding
     (2, 4, 4, 3, 3, 1, 1, 0),    // stride 1

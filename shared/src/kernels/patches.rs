@@ -30,6 +30,13 @@ impl Patches {
         self.batch * self.grid[0] * self.grid[1]
     }
 
+    /// Whether every image is one patch: a kernel the image's size, no padding, one grid
+    /// position (the DCGAN's 4x4 -> 1 logit, and its projection's gradients). The patch
+    /// matrix is then the images themselves, transposed.
+    pub fn whole_images(&self) -> bool {
+        self.grid == [1, 1] && self.padding == [0, 0] && self.kernel == [self.height, self.width]
+    }
+
     /// The grid positions `lo..hi` along `axis` whose kernel offset `k` falls inside the image
     /// (not in the padding); position `g` reads image coordinate `g * stride + k - padding`.
     fn inside(&self, axis: usize, k: usize) -> (usize, usize) {

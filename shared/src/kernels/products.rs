@@ -107,6 +107,22 @@ fn images_major(matrix: &[f32], channels: usize, positions: usize, out: &mut [f3
     }
 }
 
+/// `dst [n, rhs.cols]` = `lhs [n, inner]` x `rhs`, the `n` rows of `lhs` split over the
+/// cores: the products of whole-image patches, where each image is one row.
+fn split_rows_product(dst: &mut [f32], lhs: &[f32], inner: usize, rhs: Matrix) {
+    if dst.is_empty() || inner == 0 {
+        return; // `dst` holds zeros already
+    }
+    let rows = lhs.len() / inner;
+    let per_core = rows.div_ceil(rayon::current_num_threads().max(1)).max(1);
+    dst.par_chunks_mut(per_core * rhs.cols)
+        .zip(lhs.par_chunks(per_core * inner))
+        .for_each(|(dst, lhs)| {
+            let lhs = Matrix::row_major(lhs, lhs.len() / inner, inner);
+            multiply(dst, lhs, rhs, false);
+        });
+}
+
 /// `[batch, out_channels, grid]` = `weight [out_channels, p.rows()]` x `im2col(images)`.
 pub fn patch_product(images: &[f32], p: &Patches, weight: &[f32], out_channels: usize) -> Vec<f32> {
     let positions = p.grid[0] * p.grid[1];
@@ -115,6 +131,11 @@ pub fn patch_product(images: &[f32], p: &Patches, weight: &[f32], out_channels: 
     let weight = Matrix::row_major(weight, out_channels, p.rows());
     let mut output = zeros(p.batch * out_channels * positions);
     if output.is_empty() {
+        return output;
+    }
+    if p.whole_images() {
+        // [batch, out_channels] = images [batch, rows] x weight^T
+        split_rows_product(&mut output, images, p.rows(), weight.transposed());
         return output;
     }
     output
@@ -193,12 +214,19 @@ pub fn scatter_product(maps: &[f32], map_channels: usize, weight: &[f32], p: &Pa
     let image_len = p.channels * p.height * p.width;
     let map_len = map_channels * positions;
     let chunk = chunk_images(p.batch, positions);
-    let weight = Matrix::row_major(weight, map_channels, p.rows()).transposed();
+    let weight = Matrix::row_major(weight, map_channels, p.rows());
     let taps = p.kernel[0] * p.kernel[1];
     let mut output = zeros(p.batch * image_len);
     if output.is_empty() || map_len == 0 || taps == 0 {
         return output;
     }
+    if p.whole_images() {
+        // [batch, rows] = maps [batch, map_channels] x weight: col2im of one patch an image
+        // only reorders, and this product writes that order directly.
+        split_rows_product(&mut output, maps, map_channels, weight);
+        return output;
+    }
+    let weight = weight.transposed();
     output
         .par_chunks_mut(chunk * image_len)
         .zip(maps.par_chunks(chunk * map_len))
@@ -240,6 +268,14 @@ pub fn weight_product(maps: &[f32], map_channels: usize, images: &[f32], p: &Pat
     let [maps, images] =
         [(maps, map_len), (images, image_len)].map(|(x, len)| x.chunks(chunk * len));
     let chunks: Vec<(&[f32], &[f32])> = maps.zip(images).collect();
+    if p.whole_images() {
+        // maps^T [map_channels, images] x images [images, rows], chunk by chunk.
+        return sum_over_chunks(&chunks, size, |sum, maps, images| {
+            let count = images.len() / image_len;
+            let maps = Matrix::row_major(maps, count, map_channels).transposed();
+            multiply(sum, maps, Matrix::row_major(images, count, p.rows()), true);
+        });
+    }
     sum_over_chunks(&chunks, size, |sum, maps, images| {
         let patches = with_batch(p, images.len() / image_len);
         let staging = if patches.batch == 1 { 0 } else { maps.len() };
