@@ -308,9 +308,14 @@ fn batch_norm_then_relu_in_one_pass_matches_burn() {
 }
 
 /// The gradient of a tensor added to the output, the output, gradients (input, gamma, beta)
-/// and updated running statistics of a training-mode BatchNorm, with facegan's kernels or
-/// Burn's.
-fn batch_norm_run(fast: bool, x: &TensorData, mix: &TensorData) -> [TensorData; 7] {
+/// and updated running statistics of a training-mode BatchNorm, followed by LeakyReLU of slope
+/// `activation` when given, with facegan's kernels (BatchNorm and activation fused) or Burn's.
+fn batch_norm_run(
+    fast: bool,
+    x: &TensorData,
+    mix: &TensorData,
+    activation: Option<f64>,
+) -> [TensorData; 7] {
     use_fast_kernels(fast);
     let device = Device::flex().autodiff();
     let channels = x.shape()[1];
@@ -327,7 +332,10 @@ fn batch_norm_run(fast: bool, x: &TensorData, mix: &TensorData) -> [TensorData; 
         &device,
     ));
     let input = Tensor::<4>::from_data(x.clone(), &device).require_grad();
-    let y = facegan_model::kernels::batch_norm(&norm, input.clone());
+    let y = match activation {
+        None => facegan_model::kernels::batch_norm(&norm, input.clone()),
+        Some(slope) => facegan_model::kernels::batch_norm_leaky_relu(&norm, input.clone(), slope),
+    };
     let mix = Tensor::<4>::from_data(mix.clone(), &device);
     // `side` shares the output's gradient buffer, which the backward step must not overwrite.
     let side = Tensor::<4>::zeros(y.dims(), &device).require_grad();
@@ -349,10 +357,12 @@ fn batch_norm_run(fast: bool, x: &TensorData, mix: &TensorData) -> [TensorData; 
 #[test]
 fn batch_norm_matches_burn_in_value_gradients_and_running_statistics() {
     let _turn = take_turn();
-    for (i, shape) in [[5, 3, 4, 6], [64, 8, 4, 4], [3, 4, 2, 1]]
+    let shapes = [[5, 3, 4, 6], [64, 8, 4, 4], [3, 4, 2, 1]];
+    // Alone, then fused with the generators' ReLU and the DCGAN critic's LeakyReLU.
+    let cases = [None, Some(0.0), Some(0.2)]
         .into_iter()
-        .enumerate()
-    {
+        .flat_map(|activation| shapes.map(|shape| (activation, shape)));
+    for (i, (activation, shape)) in cases.enumerate() {
         let count: usize = shape.iter().product();
         // An offset and a spread per channel, as activations have.
         let x: Vec<f32> = (0..count)
@@ -360,8 +370,8 @@ fn batch_norm_matches_burn_in_value_gradients_and_running_statistics() {
             .collect();
         let mix: Vec<f32> = (0..count).map(|j| (j as f32 * 0.13).cos()).collect();
         let (x, mix) = (TensorData::new(x, shape), TensorData::new(mix, shape));
-        let ours = batch_norm_run(true, &x, &mix);
-        let reference = batch_norm_run(false, &x, &mix);
+        let ours = batch_norm_run(true, &x, &mix, activation);
+        let reference = batch_norm_run(false, &x, &mix, activation);
         let names = [
             "side grad",
             "output",
@@ -382,7 +392,10 @@ fn batch_norm_matches_burn_in_value_gradients_and_running_statistics() {
                 .zip(&b)
                 .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()))
                 / scale;
-            println!("batch norm #{i} {name}: {gap:.1e} (first value {})", b[0]);
+            println!(
+                "batch norm #{i} (activation {activation:?}) {name}: {gap:.1e} (first value {})",
+                b[0]
+            );
             assert!(gap < 1e-4, "batch norm #{i} {name}: relative gap {gap}");
         }
     }

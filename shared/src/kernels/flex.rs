@@ -92,24 +92,17 @@ pub trait FastKernels: Backend {
     /// Per-channel mean and biased variance of `[n, c, h, w]` over the batch and the plane:
     /// `[2, c]`, never tracked.
     fn fast_batch_statistics(x: FloatTensor<Self>) -> FloatTensor<Self>;
-    /// BatchNorm of `x` `[n, c, h, w]` with `stats`, its own batch statistics (from
-    /// `fast_batch_statistics`): the backward treats them as functions of `x`, as training-mode
-    /// BatchNorm does.
+    /// BatchNorm of `x` `[n, c, h, w]` with `stats`, followed by LeakyReLU of slope
+    /// `activation` when given (ReLU at 0), in one pass. In training `stats` are `x`'s own batch
+    /// statistics (from `fast_batch_statistics`): the backward treats them as functions of
+    /// `x`, as training-mode BatchNorm does.
     fn fast_batch_norm(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
         beta: FloatTensor<Self>,
         stats: FloatTensor<Self>,
         epsilon: f32,
-    ) -> FloatTensor<Self>;
-    /// ReLU of [`FastKernels::fast_batch_norm`] with given statistics, in one pass: for
-    /// inference (not differentiable).
-    fn fast_batch_norm_relu(
-        x: FloatTensor<Self>,
-        gamma: FloatTensor<Self>,
-        beta: FloatTensor<Self>,
-        stats: FloatTensor<Self>,
-        epsilon: f32,
+        activation: Option<f32>,
     ) -> FloatTensor<Self>;
     /// `a + b` of two tensors of one shape (the residual networks' skip connections): one
     /// parallel pass, in place when it can be (flex's add runs on one thread).
@@ -131,18 +124,9 @@ impl FastKernels for Flex {
         beta: FlexTensor,
         stats: FlexTensor,
         epsilon: f32,
+        activation: Option<f32>,
     ) -> FlexTensor {
-        normalize([x, gamma, beta, stats], epsilon, false)
-    }
-
-    fn fast_batch_norm_relu(
-        x: FlexTensor,
-        gamma: FlexTensor,
-        beta: FlexTensor,
-        stats: FlexTensor,
-        epsilon: f32,
-    ) -> FlexTensor {
-        normalize([x, gamma, beta, stats], epsilon, true)
+        normalize([x, gamma, beta, stats], epsilon, activation)
     }
 
     fn fast_add(a: FlexTensor, b: FlexTensor) -> FlexTensor {
@@ -186,6 +170,7 @@ impl<C: CheckpointStrategy> FastKernels for Autodiff<Flex, C> {
         beta: FloatTensor<Self>,
         stats: FloatTensor<Self>,
         epsilon: f32,
+        activation: Option<f32>,
     ) -> FloatTensor<Self> {
         let stats = stats.into_primitive();
         match BatchNormBackward
@@ -194,15 +179,24 @@ impl<C: CheckpointStrategy> FastKernels for Autodiff<Flex, C> {
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let (x, gamma) = (x.into_primitive(), gamma.into_primitive());
+                let [x, gamma, beta] = [x, gamma, beta].map(|t| t.into_primitive());
                 let output = Flex::fast_batch_norm(
                     x.clone(),
                     gamma.clone(),
-                    beta.into_primitive(),
+                    beta.clone(),
                     stats.clone(),
                     epsilon,
+                    activation,
                 );
-                prep.finish((x, gamma, stats, epsilon), output)
+                let state = BatchNormState {
+                    x,
+                    gamma,
+                    beta,
+                    stats,
+                    epsilon,
+                    activation,
+                };
+                prep.finish(state, output)
             }
             OpsKind::UnTracked(prep) => prep.finish(Flex::fast_batch_norm(
                 x.into_primitive(),
@@ -210,20 +204,9 @@ impl<C: CheckpointStrategy> FastKernels for Autodiff<Flex, C> {
                 beta.into_primitive(),
                 stats,
                 epsilon,
+                activation,
             )),
         }
-    }
-
-    fn fast_batch_norm_relu(
-        x: FloatTensor<Self>,
-        gamma: FloatTensor<Self>,
-        beta: FloatTensor<Self>,
-        stats: FloatTensor<Self>,
-        epsilon: f32,
-    ) -> FloatTensor<Self> {
-        // Differentiable as the two ops it fuses (not called on autodiff tensors).
-        let normalized = Self::fast_batch_norm(x, gamma, beta, stats, epsilon);
-        Self::fast_leaky_relu(normalized, 0.0)
     }
 
     fn fast_add(a: FloatTensor<Self>, b: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -433,12 +416,24 @@ impl Backward<Flex, 1> for ResampleBackward {
     }
 }
 
-/// Training-mode BatchNorm's backward step: gradients of the input, gamma and beta.
+/// What training-mode BatchNorm's backward step needs of its forward.
+#[derive(Debug, Clone)]
+struct BatchNormState {
+    x: FlexTensor,
+    gamma: FlexTensor,
+    beta: FlexTensor,
+    stats: FlexTensor,
+    epsilon: f32,
+    activation: Option<f32>,
+}
+
+/// Training-mode BatchNorm's backward step (through its activation, if any): gradients of the
+/// input, gamma and beta.
 #[derive(Debug)]
 struct BatchNormBackward;
 
 impl Backward<Flex, 3> for BatchNormBackward {
-    type State = (FlexTensor, FlexTensor, FlexTensor, f32);
+    type State = BatchNormState;
 
     fn backward(
         self,
@@ -448,7 +443,14 @@ impl Backward<Flex, 3> for BatchNormBackward {
     ) {
         let [x_node, gamma_node, beta_node] = ops.parents;
         let mut grad = grads.consume::<Flex>(&ops.node);
-        let (x, gamma, stats, epsilon) = ops.state;
+        let BatchNormState {
+            x,
+            gamma,
+            beta,
+            stats,
+            epsilon,
+            activation,
+        } = ops.state;
         let layout = planes(&x);
         let mut owned = Vec::new();
         // x's gradient overwrites the output's, in place when the buffer is the step's alone.
@@ -464,8 +466,10 @@ impl Backward<Flex, 3> for BatchNormBackward {
             x_grad,
             layout,
             &values(&gamma),
+            &values(&beta),
             &values(&stats),
             epsilon,
+            activation,
         );
         if let Some(node) = x_node {
             let x_grad = if owned.is_empty() {
@@ -484,9 +488,13 @@ impl Backward<Flex, 3> for BatchNormBackward {
     }
 }
 
-/// BatchNorm of `x` with `gamma`, `beta` and `stats` (`[2, c]`: means, variances), then ReLU
-/// when `relu`.
-fn normalize([x, gamma, beta, stats]: [FlexTensor; 4], epsilon: f32, relu: bool) -> FlexTensor {
+/// BatchNorm of `x` with `gamma`, `beta` and `stats` (`[2, c]`: means, variances), then
+/// LeakyReLU of slope `activation` when given.
+fn normalize(
+    [x, gamma, beta, stats]: [FlexTensor; 4],
+    epsilon: f32,
+    activation: Option<f32>,
+) -> FlexTensor {
     let layout = planes(&x);
     let values = batch_norm::normalize(
         &values(&x),
@@ -495,7 +503,7 @@ fn normalize([x, gamma, beta, stats]: [FlexTensor; 4], epsilon: f32, relu: bool)
         &values(&beta),
         &values(&stats),
         epsilon,
-        relu,
+        activation,
     );
     tensor(values, x.layout().shape().clone())
 }
@@ -914,10 +922,11 @@ pub(super) fn leaky_relu_tensor<const D: usize>(
 
 /// Training-mode BatchNorm of `x` on flex: Burn's semantics (batch statistics, biased variance
 /// for both the normalisation and the running variance, `momentum` weighting the new batch),
-/// in facegan's kernels.
+/// in facegan's kernels, followed by LeakyReLU of slope `activation` when given.
 pub(super) fn batch_norm_train(
     norm: &burn::nn::BatchNorm,
     x: burn::tensor::Tensor<4>,
+    activation: Option<f32>,
 ) -> burn::tensor::Tensor<4> {
     use burn::backend::Dispatch;
     use burn::tensor::Tensor;
@@ -930,6 +939,7 @@ pub(super) fn batch_norm_train(
         norm.beta.val().into_dispatch(),
         stats.clone().into_dispatch(),
         norm.epsilon as f32,
+        activation,
     ));
     let [mean, variance] = [0, 1].map(|row| stats.clone().narrow(0, row, 1).flatten::<1>(0, 1));
     let momentum = norm.momentum;
@@ -956,12 +966,13 @@ pub(super) fn add_tensor(
     ))
 }
 
-/// Inference-mode BatchNorm of `x` (a tensor without autodiff) on flex, followed by ReLU when
-/// `relu`: the running statistics in one pass, where Burn's default makes five.
+/// Inference-mode BatchNorm of `x` (a tensor without autodiff) on flex, followed by LeakyReLU
+/// of slope `activation` when given: the running statistics in one pass, where Burn's default
+/// makes five.
 pub(super) fn batch_norm_inference(
     norm: &burn::nn::BatchNorm,
     x: burn::tensor::Tensor<4>,
-    relu: bool,
+    activation: Option<f32>,
 ) -> burn::tensor::Tensor<4> {
     use burn::backend::Dispatch;
     use burn::tensor::Tensor;
@@ -973,16 +984,12 @@ pub(super) fn batch_norm_inference(
         ],
         0,
     );
-    let normalize = if relu {
-        <Dispatch as FastKernels>::fast_batch_norm_relu
-    } else {
-        <Dispatch as FastKernels>::fast_batch_norm
-    };
-    Tensor::<4>::from_dispatch(normalize(
+    Tensor::<4>::from_dispatch(<Dispatch as FastKernels>::fast_batch_norm(
         x.into_dispatch(),
         norm.gamma.val().into_dispatch(),
         norm.beta.val().into_dispatch(),
         stats.into_dispatch(),
         norm.epsilon as f32,
+        activation,
     ))
 }

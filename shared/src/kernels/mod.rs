@@ -187,14 +187,19 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
     burn::tensor::activation::leaky_relu(x, slope)
 }
 
-/// `relu(norm.forward(x))`: in inference on flex one pass ([`batch_norm`]'s otherwise, then
-/// [`relu`]).
+/// `relu(norm.forward(x))`: [`batch_norm_leaky_relu`] at slope 0.
 pub fn batch_norm_relu(norm: &burn::nn::BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    batch_norm_leaky_relu(norm, x, 0.0)
+}
+
+/// `leaky_relu(norm.forward(x), slope)`: on flex BatchNorm and the activation share their
+/// passes, one each way in training and one in inference, where they made two each way.
+pub fn batch_norm_leaky_relu(norm: &burn::nn::BatchNorm, x: Tensor<4>, slope: f64) -> Tensor<4> {
     #[cfg(feature = "cpu-kernels")]
-    if flex::on_flex(&x) && !x.device().is_autodiff() {
-        return flex::batch_norm_inference(norm, x, true);
+    if takes_flex_batch_norm(norm, &x) {
+        return flex_batch_norm(norm, x, Some(slope as f32));
     }
-    relu(batch_norm(norm, x))
+    leaky_relu(batch_norm(norm, x), slope)
 }
 
 /// `a + b` for tensors of one shape (skip connections): one parallel pass each way on flex.
@@ -226,13 +231,26 @@ pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 /// anywhere else Burn's own.
 pub fn batch_norm(norm: &burn::nn::BatchNorm, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "cpu-kernels")]
-    if flex::on_flex(&x) {
-        match (x.device().is_autodiff(), norm.training.is_enabled()) {
-            (true, true) => return flex::batch_norm_train(norm, x),
-            (false, _) => return flex::batch_norm_inference(norm, x, false),
-            // Running statistics with autodiff: Burn's (the fused backward assumes batch ones).
-            (true, false) => {}
-        }
+    if takes_flex_batch_norm(norm, &x) {
+        return flex_batch_norm(norm, x, None);
     }
     norm.forward(x)
+}
+
+/// Whether `x` takes facegan's BatchNorm kernels: on flex, and not running statistics with
+/// autodiff (the fused backward assumes batch statistics).
+#[cfg(feature = "cpu-kernels")]
+fn takes_flex_batch_norm(norm: &burn::nn::BatchNorm, x: &Tensor<4>) -> bool {
+    flex::on_flex(x) && (norm.training.is_enabled() || !x.device().is_autodiff())
+}
+
+/// facegan's BatchNorm of `x` (batch statistics with autodiff, running ones without), then
+/// LeakyReLU of slope `activation` when given.
+#[cfg(feature = "cpu-kernels")]
+fn flex_batch_norm(norm: &burn::nn::BatchNorm, x: Tensor<4>, activation: Option<f32>) -> Tensor<4> {
+    if x.device().is_autodiff() {
+        flex::batch_norm_train(norm, x, activation)
+    } else {
+        flex::batch_norm_inference(norm, x, activation)
+    }
 }

@@ -5,7 +5,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::init::{WEIGHT_INIT, batch_norm};
 use crate::DcganConfig;
-use crate::kernels::{batch_norm as norm, conv2d, leaky_relu};
+use crate::kernels::{batch_norm_leaky_relu, conv2d, leaky_relu};
 
 const LEAK: f64 = 0.2;
 
@@ -21,11 +21,10 @@ impl DownBlock {
     /// `[n, c_in, h, w]` -> `[n, c_out, h/2, w/2]`
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let x = conv2d(&self.conv, x);
-        let x = match &self.norm {
-            Some(layer) => norm(layer, x),
-            None => x,
-        };
-        leaky_relu(x, LEAK)
+        match &self.norm {
+            Some(layer) => batch_norm_leaky_relu(layer, x, LEAK),
+            None => leaky_relu(x, LEAK),
+        }
     }
 }
 
