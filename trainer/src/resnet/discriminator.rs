@@ -10,7 +10,7 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use facegan_model::ResnetConfig;
-use facegan_model::kernels::{add, downsample, leaky_relu};
+use facegan_model::kernels::{add, downsample, relu};
 
 use super::spectral_norm::SnConv2d;
 
@@ -96,8 +96,4 @@ impl ResnetDiscriminator {
         // -> [n, 1, 1, 1] -> [n]
         self.output.forward(pooled).reshape([n])
     }
-}
-
-fn relu(x: Tensor<4>) -> Tensor<4> {
-    leaky_relu(x, 0.0)
 }
