@@ -16,7 +16,9 @@ use rayon::prelude::*;
 
 use super::buffer::zeros;
 use super::gemm::{Matrix, multiply};
-use super::patches::{Patches, col2im_add_channels, im2col_into, im2col_rows};
+use super::patches::{
+    Patches, col2im_add_channels, im2col_into, im2col_rows, im2col_transposed_into,
+};
 
 /// Columns (grid positions over the chunk's images) a product should span: narrower ones fall
 /// to gemm's slow edge kernels. `facegan bench` on 2 cores, first kernels (Intel): 64 gave 42
@@ -283,10 +285,10 @@ pub fn weight_product(maps: &[f32], map_channels: usize, images: &[f32], p: &Pat
             patches.rows() * patches.columns(),
             staging,
             |columns, staging| {
-                im2col_into(images, &patches, columns);
-                let columns = Matrix::row_major(columns, patches.rows(), patches.columns());
+                im2col_transposed_into(images, &patches, columns);
+                let columns = Matrix::row_major(columns, patches.columns(), patches.rows());
                 let maps = maps_matrix(maps, map_channels, positions, staging);
-                multiply(sum, maps, columns.transposed(), true);
+                multiply(sum, maps, columns, true);
             },
         );
     })
