@@ -417,22 +417,30 @@ mod tests {
         (y < p.height && x < p.width).then(|| ((b * p.channels + c) * p.height + y) * p.width + x)
     }
 
-    #[test]
-    fn im2col_copies_each_patch_pixel_or_a_padding_zero() {
-        for p in [patches()]
+    /// Every cutting the tests below use.
+    fn every_cutting() -> impl Iterator<Item = Patches> {
+        [patches()]
             .into_iter()
             .chain(shifted_patches())
             .chain(strided_patches())
-        {
+    }
+
+    /// Asserts that `build` lays out, for numbered images, every patch pixel (or a padding
+    /// zero) of patch-matrix entry `(row, column)` at `index(p, row, column)`.
+    fn assert_patch_matrix(
+        build: impl Fn(&[f32], &Patches) -> Vec<f32>,
+        index: impl Fn(&Patches, usize, usize) -> usize,
+    ) {
+        for p in every_cutting() {
             let images: Vec<f32> = (0..p.batch * p.channels * p.height * p.width)
                 .map(|i| i as f32 + 1.0)
                 .collect();
-            let matrix = im2col(&images, &p);
+            let matrix = build(&images, &p);
             for row in 0..p.rows() {
                 for column in 0..p.columns() {
                     let want = pixel_read(&p, row, column).map_or(0.0, |pixel| images[pixel]);
                     assert_eq!(
-                        matrix[row * p.columns() + column],
+                        matrix[index(&p, row, column)],
                         want,
                         "{p:?}: row {row}, column {column}"
                     );
@@ -442,28 +450,18 @@ mod tests {
     }
 
     #[test]
+    fn im2col_copies_each_patch_pixel_or_a_padding_zero() {
+        assert_patch_matrix(im2col, |p, row, column| row * p.columns() + column);
+    }
+
+    #[test]
     fn the_transposed_patch_matrix_holds_each_patch_in_a_row() {
-        for p in [patches()]
-            .into_iter()
-            .chain(shifted_patches())
-            .chain(strided_patches())
-        {
-            let images: Vec<f32> = (0..p.batch * p.channels * p.height * p.width)
-                .map(|i| i as f32 + 1.0)
-                .collect();
+        let build = |images: &[f32], p: &Patches| {
             let mut matrix = vec![f32::NAN; p.rows() * p.columns()];
-            im2col_transposed_into(&images, &p, &mut matrix);
-            for row in 0..p.rows() {
-                for column in 0..p.columns() {
-                    let want = pixel_read(&p, row, column).map_or(0.0, |pixel| images[pixel]);
-                    assert_eq!(
-                        matrix[column * p.rows() + row],
-                        want,
-                        "{p:?}: row {row}, column {column}"
-                    );
-                }
-            }
-        }
+            im2col_transposed_into(images, p, &mut matrix);
+            matrix
+        };
+        assert_patch_matrix(build, |p, row, column| column * p.rows() + row);
     }
 
     /// Cuttings at column strides 2 and 3 (the phase-by-phase sums), DCGAN's 4x4 stride-2
@@ -501,11 +499,7 @@ mod tests {
     /// what the images held before.
     #[test]
     fn col2im_adds_each_entry_to_its_pixel() {
-        for p in [patches()]
-            .into_iter()
-            .chain(shifted_patches())
-            .chain(strided_patches())
-        {
+        for p in every_cutting() {
             let m: Vec<f32> = (0..p.rows() * p.columns())
                 .map(|i| ((i * 5) % 13) as f32 - 6.0)
                 .collect();
