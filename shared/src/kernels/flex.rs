@@ -674,9 +674,10 @@ fn shifts_pay(p: &Patches) -> bool {
 
 /// Whether a convolution cut as `p` into `c_out` channels runs by Winograd (`winograd.rs`):
 /// 3x3 at stride 1 on grids of 16x16 to 32x32, at least 32 channels in and out, several
-/// images. `winograd_layers` at batch 64 (2 cores): those layers 1.1-1.75x faster than the shifted
-/// products or patch matrices; 8x8 grids 0.9-1.06x (the patch matrix is as good there), 64x64
-/// grids of 16-32 channels 0.5-0.9x (the transforms cost more than the products save).
+/// images. `winograd_layers` at batch 64 (2 cores), every layer forced through Winograd
+/// (2026-12-04, transforms along the rows): those layers 1.15-1.35x faster than the shifted
+/// products or patch matrices; 8x8 grids 0.85-0.98x (the patch matrix is as good there),
+/// 64x64 grids of 16-32 channels 0.88-1.11x (the transforms cost about what the products save).
 fn winograd_pays(p: &Patches, c_out: usize) -> bool {
     if !super::winograd_allowed() {
         return false;

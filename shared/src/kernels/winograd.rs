@@ -2,17 +2,17 @@
 //! "Fast Algorithms for Convolutional Neural Networks", 2015): each 2x2 block of outputs comes
 //! from a 4x4 block of the padded input through 16 products per channel pair where a direct
 //! convolution takes 36. Input blocks and weights are transformed into 16 "frequencies"
-//! (`B^T d B`, `G g G^T`), each frequency is one matrix product `[blocks, in] x [in, out]`,
+//! (`B^T d B`, `G g G^T`), each frequency is one matrix product `[out, in] x [in, blocks]`,
 //! and the 16 results go back to 2x2 outputs (`A^T m A`). The transforms are additions only
 //! (and halves for the weights), so f32 loses little: outputs and gradients within about 1e-6
 //! relative of Burn's (`shared/tests/cpu_kernels.rs`).
 //!
 //! The products are 2.25 times fewer multiply-adds, but the transformed inputs are four times
 //! the input: where maps are large and channels few (the ResNet GAN's 64x64 layers) moving
-//! them costs what the products save, so `flex.rs` sends only the 16x16 and 32x32 layers here,
-//! forward and input gradient (the input gradient of a stride-1 convolution is another one,
-//! with the adjoint weights: [`Taps::Adjoint`]); the weight gradients stay with the shifted
-//! products.
+//! them costs about what the products save, so `flex.rs` sends only the 16x16 and 32x32
+//! layers here, forward and input gradient (the input gradient of a stride-1 convolution is
+//! another one, with the adjoint weights: [`Taps::Adjoint`]); the weight gradients stay with
+//! the shifted products.
 
 use rayon::prelude::*;
 
@@ -46,14 +46,15 @@ pub fn fits(p: &Patches) -> bool {
 /// p.channels, p.height, p.width]`, cut as `p` says) with `taps`; as
 /// [`super::stride_one::shifted_product`], by Winograd's F(2x2, 3x3).
 ///
-/// Channels last inside: a tile's padded input as `[row, column, channel]`, so that each
-/// block's transform is one pass over the channels (vectorised), its frequencies as
-/// `[blocks, channels]`, and each frequency's product `[blocks, in] x [in, out]`, tall
-/// enough for gemm's widest kernels.
+/// Channel planes throughout, blocks along the rows: each frequency of a tile is `[channels,
+/// blocks]`, so the transforms run along a plane's rows (vectorised over the blocks of a block
+/// row, with no transposes), and each frequency's product `[out, in] x [in, blocks]` has the
+/// tile's blocks as gemm's long side, the one its widest kernels want.
 pub fn winograd_product(images: &[f32], p: &Patches, taps: Taps) -> Vec<f32> {
     assert!(fits(p), "a 3x3 stride-1 convolution, found {p:?}");
     let positions = p.grid[0] * p.grid[1];
-    let image_len = p.channels * p.height * p.width;
+    let plane = p.height * p.width;
+    let image_len = p.channels * plane;
     let c_out = taps.out_channels();
     let mut output = zeros(p.batch * c_out * positions);
     if output.is_empty() || image_len == 0 {
@@ -64,7 +65,7 @@ pub fn winograd_product(images: &[f32], p: &Patches, taps: Taps) -> Vec<f32> {
     let [down, across] = blocks.across;
     let per_image = down * across;
     let widest = p.channels.max(c_out);
-    // Small maps: several images a tile, so that each product is tall enough for gemm's
+    // Small maps: several images a tile, so that each product is long enough for gemm's
     // widest kernels; large maps: one image a chunk, cut into tiles of block rows that stay
     // in the cache.
     let chunk = chunk_images(p.batch, per_image);
@@ -78,8 +79,7 @@ pub fn winograd_product(images: &[f32], p: &Patches, taps: Taps) -> Vec<f32> {
             } else {
                 (TILE_VALUES / (FREQUENCIES * widest * across)).clamp(1, down)
             };
-            let mut padded = Vec::new();
-            let mut staged = Vec::new();
+            let mut lines = Lines::new(across);
             for top in (0..down).step_by(tile_rows) {
                 let rows = top..(top + tile_rows).min(down);
                 let image_blocks = rows.len() * across;
@@ -89,46 +89,49 @@ pub fn winograd_product(images: &[f32], p: &Patches, taps: Taps) -> Vec<f32> {
                     FREQUENCIES * in_spacing,
                     FREQUENCIES * out_spacing,
                     |inputs, products| {
+                        let mut frequencies = split_frequencies(inputs, in_spacing);
                         for (i, image) in images.chunks_exact(image_len).enumerate() {
-                            blocks.pad_channels_last(image, p.channels, rows.clone(), &mut padded);
-                            blocks.transform_inputs(
-                                &padded,
-                                p.channels,
-                                rows.len(),
-                                i * image_blocks,
-                                in_spacing,
-                                inputs,
-                            );
+                            for (k, channel) in image.chunks_exact(plane).enumerate() {
+                                let first = k * tile + i * image_blocks;
+                                blocks.transform_inputs(
+                                    channel,
+                                    rows.clone(),
+                                    first,
+                                    &mut lines,
+                                    &mut frequencies,
+                                );
+                            }
                         }
                         for f in 0..FREQUENCIES {
                             multiply(
-                                &mut products[f * out_spacing..][..tile * c_out],
+                                &mut products[f * out_spacing..][..c_out * tile],
                                 Matrix::row_major(
-                                    &inputs[f * in_spacing..][..tile * p.channels],
-                                    tile,
+                                    &weights[f * c_out * p.channels..][..c_out * p.channels],
+                                    c_out,
                                     p.channels,
                                 ),
                                 Matrix::row_major(
-                                    &weights[f * p.channels * c_out..][..p.channels * c_out],
+                                    &inputs[f * in_spacing..][..p.channels * tile],
                                     p.channels,
-                                    c_out,
+                                    tile,
                                 ),
                                 false,
                             );
                         }
                         for (i, out) in out.chunks_exact_mut(c_out * positions).enumerate() {
-                            let products = Frequencies {
-                                values: products,
-                                spacing: out_spacing,
-                                channels: c_out,
-                            };
-                            blocks.transform_outputs(
-                                products,
-                                rows.clone(),
-                                i * image_blocks,
-                                &mut staged,
-                                out,
-                            );
+                            for (o, channel) in out.chunks_exact_mut(positions).enumerate() {
+                                let frequencies = Frequencies {
+                                    values: products,
+                                    spacing: out_spacing,
+                                    first: o * tile + i * image_blocks,
+                                };
+                                blocks.transform_outputs(
+                                    frequencies,
+                                    rows.clone(),
+                                    &mut lines,
+                                    channel,
+                                );
+                            }
                         }
                     },
                 );
@@ -137,7 +140,7 @@ pub fn winograd_product(images: &[f32], p: &Patches, taps: Taps) -> Vec<f32> {
     output
 }
 
-/// `[16, in, out]`: each channel pair's 3x3 kernel `g` as `G g G^T`, with
+/// `[16, out, in]`: each channel pair's 3x3 kernel `g` as `G g G^T`, with
 /// `G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]`.
 fn transformed_weights(taps: Taps, c_in: usize) -> Vec<f32> {
     let c_out = taps.out_channels();
@@ -162,7 +165,7 @@ fn transformed_weights(taps: Taps, c_in: usize) -> Vec<f32> {
             for (y, [a, b, c]) in rows.into_iter().enumerate() {
                 let row = [a, 0.5 * (a + b + c), 0.5 * (a - b + c), c];
                 for (x, value) in row.into_iter().enumerate() {
-                    weights[(y * 4 + x) * pairs + i * c_out + o] = value;
+                    weights[(y * 4 + x) * pairs + o * c_in + i] = value;
                 }
             }
         }
@@ -182,6 +185,30 @@ struct Blocks {
     across: [usize; 2],
 }
 
+/// A thread's lines for the transforms of one block row: the four padded input rows it reads
+/// split into even and odd columns, and the two output rows it writes.
+struct Lines {
+    even: [Vec<f32>; 4],
+    odd: [Vec<f32>; 4],
+    /// `A^T m` over a block row: row 0's four columns, then row 1's.
+    sums: [Vec<f32>; 8],
+    outputs: [Vec<f32>; 2],
+}
+
+impl Lines {
+    /// Lines for block rows of `across` blocks: `2 x across + 2` padded columns (one past the
+    /// padding when the grid's width is odd), `2 x across` output columns.
+    fn new(across: usize) -> Self {
+        let half = across + 1;
+        Self {
+            even: std::array::from_fn(|_| vec![0.0; half]),
+            odd: std::array::from_fn(|_| vec![0.0; half]),
+            sums: std::array::from_fn(|_| vec![0.0; across]),
+            outputs: std::array::from_fn(|_| vec![0.0; 2 * across]),
+        }
+    }
+}
+
 impl Blocks {
     fn new(p: &Patches) -> Self {
         Self {
@@ -193,157 +220,186 @@ impl Blocks {
         }
     }
 
-    /// The padded rows' length: enough for the last block's 4 columns (one past the padding
-    /// when the grid's width is odd).
-    fn padded_width(&self) -> usize {
-        2 * self.across[1] + 2
-    }
-
-    /// The padded input rows that block rows `rows` read, channels last, into `out`
-    /// (`[2 x rows + 2, padded width, channels]`).
-    fn pad_channels_last(
-        &self,
-        image: &[f32],
-        channels: usize,
-        rows: std::ops::Range<usize>,
-        out: &mut Vec<f32>,
-    ) {
-        let cols = self.padded_width();
-        let [pad_y, pad_x] = self.padding;
-        let lines = 2 * rows.len() + 2;
-        out.clear();
-        out.resize(lines * cols * channels, 0.0);
-        for line in 0..lines {
-            let Some(y) = (2 * rows.start + line).checked_sub(pad_y) else {
-                continue;
-            };
-            if y >= self.height {
-                continue;
-            }
-            let target = &mut out[(line * cols + pad_x) * channels..][..self.width * channels];
-            for channel in 0..channels {
-                let source = &image[(channel * self.height + y) * self.width..][..self.width];
-                for (x, &value) in source.iter().enumerate() {
-                    target[x * channels + channel] = value;
-                }
-            }
-        }
-    }
-
-    /// `padded` (from [`Self::pad_channels_last`], `rows` block rows) -> `out`: frequency `f`
-    /// at `f x spacing` as `[blocks, channels]`, every 4x4 input block as `B^T d B`, with
-    /// `B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]`.
+    /// One channel's plane (`[height, width]`) -> its blocks in block rows `rows`, each 4x4
+    /// input block as `B^T d B` with `B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0],
+    /// [0, 1, 0, -1]]`: frequency `f` of the row's blocks at `frequencies[f][first..]`, the
+    /// next block row `across` further on.
     fn transform_inputs(
         &self,
-        padded: &[f32],
-        channels: usize,
-        rows: usize,
+        plane: &[f32],
+        rows: std::ops::Range<usize>,
         first: usize,
-        spacing: usize,
-        out: &mut [f32],
+        lines: &mut Lines,
+        frequencies: &mut [&mut [f32]; FREQUENCIES],
     ) {
-        let cols = self.padded_width();
         let across = self.across[1];
-        for by in 0..rows {
-            for bx in 0..across {
-                let block = first + by * across + bx;
-                // d[r][c]: the block's input at row r, column c, over the channels.
-                let d: [[&[f32]; 4]; 4] = std::array::from_fn(|r| {
-                    std::array::from_fn(|c| {
-                        &padded[((2 * by + r) * cols + 2 * bx + c) * channels..][..channels]
-                    })
-                });
-                let targets: [&mut [f32]; FREQUENCIES] = split_frequencies(out, spacing)
-                    .map(|frequency| &mut frequency[block * channels..][..channels]);
-                for k in 0..channels {
-                    let v: [[f32; 4]; 4] =
-                        std::array::from_fn(|r| std::array::from_fn(|c| d[r][c][k]));
-                    // B^T d: rows.
-                    let t: [[f32; 4]; 4] = [
-                        std::array::from_fn(|c| v[0][c] - v[2][c]),
-                        std::array::from_fn(|c| v[1][c] + v[2][c]),
-                        std::array::from_fn(|c| v[2][c] - v[1][c]),
-                        std::array::from_fn(|c| v[1][c] - v[3][c]),
-                    ];
-                    // (B^T d) B: columns.
-                    for (r, [t0, t1, t2, t3]) in t.into_iter().enumerate() {
-                        targets[r * 4][k] = t0 - t2;
-                        targets[r * 4 + 1][k] = t1 + t2;
-                        targets[r * 4 + 2][k] = t2 - t1;
-                        targets[r * 4 + 3][k] = t1 - t3;
-                    }
+        let half = across + 1;
+        let [pad_y, pad_x] = self.padding;
+        for (n, by) in rows.enumerate() {
+            // The block row's four padded input rows, as even and odd columns: a block's
+            // columns 0-3 are even[bx], odd[bx], even[bx + 1], odd[bx + 1].
+            for r in 0..4 {
+                let y = (2 * by + r).checked_sub(pad_y).filter(|&y| y < self.height);
+                split_columns(
+                    y.map(|y| &plane[y * self.width..][..self.width]),
+                    pad_x,
+                    &mut lines.even[r][..half],
+                    &mut lines.odd[r][..half],
+                );
+            }
+            // B^T d: the rows, in place (row r of the result from rows 0-3 of the block).
+            for columns in [&mut lines.even, &mut lines.odd] {
+                let [v0, v1, v2, v3] = columns.each_mut().map(|v| &mut v[..half]);
+                for (((a, b), c), d) in v0.iter_mut().zip(v1).zip(v2).zip(v3) {
+                    let (x0, x1, x2, x3) = (*a, *b, *c, *d);
+                    *a = x0 - x2;
+                    *b = x1 + x2;
+                    *c = x2 - x1;
+                    *d = x1 - x3;
+                }
+            }
+            // (B^T d) B: the columns, into the 16 frequencies.
+            let at = first + n * across;
+            for r in 0..4 {
+                let (even, odd) = (&lines.even[r], &lines.odd[r]);
+                let [t0, t1, t2, t3] = &mut frequencies[4 * r..4 * r + 4] else {
+                    unreachable!("four frequencies a row")
+                };
+                let [t0, t1, t2, t3] = [t0, t1, t2, t3].map(|f| &mut f[at..][..across]);
+                // Block bx's columns 0-3 are e0[bx], o0[bx], e1[bx], o1[bx]. Whole slices
+                // zipped, so the loop vectorises over the blocks.
+                let (e0, e1) = (&even[..across], &even[1..half]);
+                let (o0, o1) = (&odd[..across], &odd[1..half]);
+                for (((((((t0, t1), t2), t3), &e0), &e1), &o0), &o1) in t0
+                    .iter_mut()
+                    .zip(t1.iter_mut())
+                    .zip(t2.iter_mut())
+                    .zip(t3.iter_mut())
+                    .zip(e0)
+                    .zip(e1)
+                    .zip(o0)
+                    .zip(o1)
+                {
+                    *t0 = e0 - e1;
+                    *t1 = o0 + e1;
+                    *t2 = e1 - o0;
+                    *t3 = o0 - o1;
                 }
             }
         }
     }
 
-    /// `products` -> block rows `rows` of `out` (`[channels, grid]`), the tile's blocks from
-    /// `first` on: each block's 16 frequencies as `A^T m A`, with
-    /// `A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]`, staged channels last in `staged` and then
-    /// written channel by channel.
+    /// The products of one output channel -> its plane (`[grid]`) in block rows `rows`: each
+    /// block's 16 frequencies as `A^T m A`, with `A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]`.
     fn transform_outputs(
         &self,
-        products: Frequencies,
+        frequencies: Frequencies,
         rows: std::ops::Range<usize>,
-        first: usize,
-        staged: &mut Vec<f32>,
-        out: &mut [f32],
+        lines: &mut Lines,
+        plane: &mut [f32],
     ) {
-        let Frequencies {
-            values: products,
-            spacing,
-            channels,
-        } = products;
         let [grid_h, grid_w] = self.grid;
         let across = self.across[1];
-        let width = 2 * across;
-        // [2 x rows, 2 x across, channels]
-        staged.clear();
-        staged.resize(2 * rows.len() * width * channels, 0.0);
-        for by in 0..rows.len() {
-            for bx in 0..across {
-                let block = first + by * across + bx;
-                let m: [&[f32]; FREQUENCIES] = std::array::from_fn(|f| {
-                    &products[f * spacing + block * channels..][..channels]
-                });
-                let (upper, lower) =
-                    staged[(2 * by * width + 2 * bx) * channels..].split_at_mut(width * channels);
-                let (y00, y01) = upper[..2 * channels].split_at_mut(channels);
-                let (y10, y11) = lower[..2 * channels].split_at_mut(channels);
-                for k in 0..channels {
-                    let v: [f32; 16] = std::array::from_fn(|f| m[f][k]);
-                    // A^T m: two rows of four.
-                    let t0: [f32; 4] = std::array::from_fn(|c| v[c] + v[4 + c] + v[8 + c]);
-                    let t1: [f32; 4] = std::array::from_fn(|c| v[4 + c] - v[8 + c] - v[12 + c]);
-                    y00[k] = t0[0] + t0[1] + t0[2];
-                    y01[k] = t0[1] - t0[2] - t0[3];
-                    y10[k] = t1[0] + t1[1] + t1[2];
-                    y11[k] = t1[1] - t1[2] - t1[3];
+        for (n, by) in rows.enumerate() {
+            let at = frequencies.first + n * across;
+            let m: [&[f32]; FREQUENCIES] = std::array::from_fn(|f| {
+                &frequencies.values[f * frequencies.spacing + at..][..across]
+            });
+            // A^T m: two rows of four, each a line over the row's blocks (passes over whole
+            // slices, which vectorise; one loop over all 16 frequencies did not).
+            let (t0, t1) = lines.sums.split_at_mut(4);
+            for c in 0..4 {
+                combine(
+                    &mut t0[c][..across],
+                    [m[c], m[4 + c], m[8 + c]],
+                    |a, b, c| a + b + c,
+                );
+                combine(
+                    &mut t1[c][..across],
+                    [m[4 + c], m[8 + c], m[12 + c]],
+                    |a, b, c| a - b - c,
+                );
+            }
+            // (A^T m) A: each row's four lines into a pair of output columns per block.
+            for (row, sums) in lines.outputs.iter_mut().zip([0, 4]) {
+                let [s0, s1, s2, s3] = std::array::from_fn(|c| &lines.sums[sums + c][..across]);
+                for ((((pair, &s0), &s1), &s2), &s3) in row[..2 * across]
+                    .chunks_exact_mut(2)
+                    .zip(s0)
+                    .zip(s1)
+                    .zip(s2)
+                    .zip(s3)
+                {
+                    pair[0] = s0 + s1 + s2;
+                    pair[1] = s1 - s2 - s3;
                 }
             }
-        }
-        for line in 0..2 * rows.len() {
-            let y = 2 * rows.start + line;
-            if y >= grid_h {
-                break;
-            }
-            let source = &staged[line * width * channels..][..grid_w * channels];
-            for channel in 0..channels {
-                let target = &mut out[(channel * grid_h + y) * grid_w..][..grid_w];
-                for (x, value) in target.iter_mut().enumerate() {
-                    *value = source[x * channels + channel];
+            for (line, y) in lines.outputs.iter().zip(2 * by..) {
+                if y < grid_h {
+                    plane[y * grid_w..][..grid_w].copy_from_slice(&line[..grid_w]);
                 }
             }
         }
     }
 }
 
-/// A tile's 16 frequencies in one buffer, `spacing` apart, each `[blocks, channels]`.
+/// A row of `row` (`None`: a row of the padding) with `pad_x` zeros on its left, and zeros
+/// past its end, as its even and odd columns. Straight from the row, as pairs of values, so
+/// that it vectorises (a padded copy first cost a `memmove` a row).
+fn split_columns(row: Option<&[f32]>, pad_x: usize, even: &mut [f32], odd: &mut [f32]) {
+    let Some(row) = row else {
+        even.fill(0.0);
+        odd.fill(0.0);
+        return;
+    };
+    // Column q = x + pad_x of the padded row is even[q / 2] or odd[q / 2]: the row's pairs
+    // of values land in (even[i], odd[i]) from i = pad_x / 2 when pad_x is even, and in
+    // (odd[i], even[i + 1]) when it is odd.
+    let start = pad_x / 2;
+    let (first, second, second_start) = if pad_x.is_multiple_of(2) {
+        (even, odd, start)
+    } else {
+        (odd, even, start + 1)
+    };
+    let pairs = row.chunks_exact(2);
+    let last = pairs.remainder().first().copied();
+    let count = row.len() / 2;
+    for ((pair, a), b) in pairs
+        .zip(&mut first[start..])
+        .zip(&mut second[second_start..])
+    {
+        *a = pair[0];
+        *b = pair[1];
+    }
+    let mut first_end = start + count;
+    if let Some(value) = last {
+        first[first_end] = value;
+        first_end += 1;
+    }
+    for (values, filled) in [
+        (first, start..first_end),
+        (second, second_start..second_start + count),
+    ] {
+        let (head, tail) = values.split_at_mut(filled.start);
+        head.fill(0.0);
+        tail[filled.len()..].fill(0.0);
+    }
+}
+
+/// `out[i] = f(a[i], b[i], c[i])`.
+fn combine(out: &mut [f32], [a, b, c]: [&[f32]; 3], f: impl Fn(f32, f32, f32) -> f32) {
+    for (((out, &a), &b), &c) in out.iter_mut().zip(a).zip(b).zip(c) {
+        *out = f(a, b, c);
+    }
+}
+
+/// A tile's 16 frequencies in one buffer, `spacing` apart, each `[channels, blocks]`; one
+/// channel's blocks from `first` on.
 #[derive(Debug, Clone, Copy)]
 struct Frequencies<'a> {
     values: &'a [f32],
     spacing: usize,
-    channels: usize,
+    first: usize,
 }
 
 /// `values` as the 16 frequencies' regions, `spacing` apart.
@@ -368,6 +424,25 @@ mod tests {
             stride: [1, 1],
             padding: [padding; 2],
             grid: [side[0] + 2 * padding - 2, side[1] + 2 * padding - 2],
+        }
+    }
+
+    #[test]
+    fn rows_split_into_the_padded_rows_even_and_odd_columns() {
+        for width in 1..8usize {
+            for pad_x in 0..3 {
+                let row: Vec<f32> = (1..=width).map(|x| x as f32).collect();
+                let half = (width + 2 * pad_x).div_ceil(2) + 1;
+                let mut padded = vec![0.0; 2 * half];
+                padded[pad_x..][..width].copy_from_slice(&row);
+                let (mut even, mut odd) = (vec![f32::NAN; half], vec![f32::NAN; half]);
+                split_columns(Some(&row), pad_x, &mut even, &mut odd);
+                let interleaved: Vec<f32> =
+                    even.iter().zip(&odd).flat_map(|(&e, &o)| [e, o]).collect();
+                assert_eq!(interleaved, padded, "width {width}, padding {pad_x}");
+                split_columns(None, pad_x, &mut even, &mut odd);
+                assert!(even.iter().chain(&odd).all(|&v| v == 0.0));
+            }
         }
     }
 
