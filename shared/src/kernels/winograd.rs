@@ -250,41 +250,23 @@ impl Blocks {
             // B^T d: the rows, in place (row r of the result from rows 0-3 of the block).
             for columns in [&mut lines.even, &mut lines.odd] {
                 let [v0, v1, v2, v3] = columns.each_mut().map(|v| &mut v[..half]);
-                for (((a, b), c), d) in v0.iter_mut().zip(v1).zip(v2).zip(v3) {
-                    let (x0, x1, x2, x3) = (*a, *b, *c, *d);
-                    *a = x0 - x2;
-                    *b = x1 + x2;
-                    *c = x2 - x1;
-                    *d = x1 - x3;
-                }
+                transform_rows(v0, v1, v2, v3);
             }
             // (B^T d) B: the columns, into the 16 frequencies.
             let at = first + n * across;
             for r in 0..4 {
-                let (even, odd) = (&lines.even[r], &lines.odd[r]);
                 let [t0, t1, t2, t3] = &mut frequencies[4 * r..4 * r + 4] else {
                     unreachable!("four frequencies a row")
                 };
                 let [t0, t1, t2, t3] = [t0, t1, t2, t3].map(|f| &mut f[at..][..across]);
-                // Block bx's columns 0-3 are e0[bx], o0[bx], e1[bx], o1[bx]. Whole slices
-                // zipped, so the loop vectorises over the blocks.
-                let (e0, e1) = (&even[..across], &even[1..half]);
-                let (o0, o1) = (&odd[..across], &odd[1..half]);
-                for (((((((t0, t1), t2), t3), &e0), &e1), &o0), &o1) in t0
-                    .iter_mut()
-                    .zip(t1.iter_mut())
-                    .zip(t2.iter_mut())
-                    .zip(t3.iter_mut())
-                    .zip(e0)
-                    .zip(e1)
-                    .zip(o0)
-                    .zip(o1)
-                {
-                    *t0 = e0 - e1;
-                    *t1 = o0 + e1;
-                    *t2 = e1 - o0;
-                    *t3 = o0 - o1;
-                }
+                transform_columns(
+                    &lines.even[r][..half],
+                    &lines.odd[r][..half],
+                    t0,
+                    t1,
+                    t2,
+                    t3,
+                );
             }
         }
     }
@@ -383,6 +365,53 @@ fn split_columns(row: Option<&[f32]>, pad_x: usize, even: &mut [f32], odd: &mut 
         let (head, tail) = values.split_at_mut(filled.start);
         head.fill(0.0);
         tail[filled.len()..].fill(0.0);
+    }
+}
+
+// The transforms' loops are functions of their own with each line a parameter of its own:
+// Rust marks `&mut` parameters as not aliasing, so the loops vectorise; over slices held in
+// locals LLVM would need a run-time overlap check per pair of lines, gives up and runs them a
+// value at a time.
+
+/// `B^T d` along the block row, in place: lines 0-3 (the rows of its blocks) become the
+/// transform's rows `d0 - d2`, `d1 + d2`, `d2 - d1`, `d1 - d3`.
+fn transform_rows(v0: &mut [f32], v1: &mut [f32], v2: &mut [f32], v3: &mut [f32]) {
+    for (((a, b), c), d) in v0.iter_mut().zip(v1).zip(v2).zip(v3) {
+        let (x0, x1, x2, x3) = (*a, *b, *c, *d);
+        *a = x0 - x2;
+        *b = x1 + x2;
+        *c = x2 - x1;
+        *d = x1 - x3;
+    }
+}
+
+/// `(B^T d) B` of one transformed row over the block row: block bx's columns 0-3 are
+/// `even[bx]`, `odd[bx]`, `even[bx + 1]`, `odd[bx + 1]` (`even` and `odd` one longer than the
+/// outputs), and its frequencies `t0-t3[bx]`.
+fn transform_columns(
+    even: &[f32],
+    odd: &[f32],
+    t0: &mut [f32],
+    t1: &mut [f32],
+    t2: &mut [f32],
+    t3: &mut [f32],
+) {
+    let (e0, e1) = (&even[..even.len() - 1], &even[1..]);
+    let (o0, o1) = (&odd[..odd.len() - 1], &odd[1..]);
+    for (((((((t0, t1), t2), t3), &e0), &e1), &o0), &o1) in t0
+        .iter_mut()
+        .zip(t1)
+        .zip(t2)
+        .zip(t3)
+        .zip(e0)
+        .zip(e1)
+        .zip(o0)
+        .zip(o1)
+    {
+        *t0 = e0 - e1;
+        *t1 = o0 + e1;
+        *t2 = e1 - o0;
+        *t3 = o0 - o1;
     }
 }
 
