@@ -186,7 +186,8 @@ struct Blocks {
 }
 
 /// A thread's lines for the transforms of one block row: the four padded input rows it reads
-/// split into even and odd columns, and the two output rows it writes.
+/// split into even and odd columns, its products' `A^T m` as eight lines, and the two output
+/// rows it writes.
 struct Lines {
     even: [Vec<f32>; 4],
     odd: [Vec<f32>; 4],
