@@ -291,15 +291,15 @@ impl Blocks {
             // A^T m: two rows of four, each a line over the row's blocks (passes over whole
             // slices, which vectorise; one loop over all 16 frequencies did not).
             let (t0, t1) = lines.sums.split_at_mut(4);
-            for c in 0..4 {
+            for col in 0..4 {
                 combine(
-                    &mut t0[c][..across],
-                    [m[c], m[4 + c], m[8 + c]],
+                    &mut t0[col][..across],
+                    [m[col], m[4 + col], m[8 + col]],
                     |a, b, c| a + b + c,
                 );
                 combine(
-                    &mut t1[c][..across],
-                    [m[4 + c], m[8 + c], m[12 + c]],
+                    &mut t1[col][..across],
+                    [m[4 + col], m[8 + col], m[12 + col]],
                     |a, b, c| a - b - c,
                 );
             }
