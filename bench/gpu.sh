@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # facegan's DCGAN-64 training speed on a GPU (wgpu): images/s and the fraction of the GPU's f32
-# peak, at batch 64 and 512, with kernels compiled to WGSL (the default build) and to SPIR-V
-# (the `vulkan` feature, built into target/vulkan). One command for anyone with a GPU:
+# peak, at batch 64 and 512 (and the ResNet's at 64), with kernels compiled to WGSL (the
+# default build) and to SPIR-V (the `vulkan` feature, built into target/vulkan). One command for
+# anyone with a GPU:
 #   bench/gpu.sh [--peak-tflops T]      (BATCHES="64 512", STEPS=20, SPIRV=1 by default)
 # The peak comes from a table of known GPUs by adapter name unless --peak-tflops is given.
 # SPIRV=0 skips the SPIR-V build: software Vulkan (lavapipe) crashes on SPIR-V pipelines.
@@ -22,4 +23,5 @@ for build in "${builds[@]}"; do
   for batch in ${BATCHES:-64 512}; do
     "${build#*:}" bench --backend wgpu --batch-size "$batch" --steps "${STEPS:-20}" "$@"
   done
+  "${build#*:}" bench --model resnet --backend wgpu --batch-size 64 --steps "${STEPS:-20}" "$@"
 done
