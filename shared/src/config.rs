@@ -26,6 +26,45 @@ pub struct DcganConfig {
     pub shallow_discriminator: bool,
 }
 
+/// One convolution of a network, as its module is configured: transposed or not, channels,
+/// the input's side, kernel, stride and padding (no bias, no dilation, one group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvLayer {
+    pub transposed: bool,
+    pub c_in: usize,
+    pub c_out: usize,
+    /// Side of the square input map.
+    pub side: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub padding: usize,
+    /// Extra rows and columns of a transposed convolution's output.
+    pub padding_out: usize,
+}
+
+impl ConvLayer {
+    /// Side of the output map.
+    pub fn output_side(&self) -> usize {
+        if self.transposed {
+            (self.side - 1) * self.stride + self.kernel + self.padding_out - 2 * self.padding
+        } else {
+            (self.side + 2 * self.padding - self.kernel) / self.stride + 1
+        }
+    }
+
+    /// Floating-point operations (two per multiply-add) of the forward for one image: a
+    /// transposed convolution does `c_in x c_out x k x k` per input pixel, a convolution per
+    /// output pixel.
+    pub fn flops(&self) -> f64 {
+        let positions = if self.transposed {
+            self.side * self.side
+        } else {
+            self.output_side() * self.output_side()
+        };
+        2.0 * (positions * self.c_in * self.c_out * self.kernel * self.kernel) as f64
+    }
+}
+
 /// A config that cannot describe a working network.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -125,6 +164,67 @@ impl DcganConfig {
         flops + 2.0 * (width(stages - 1) * side * side) as f64
     }
 
+    /// The convolutions of both networks in order, generator first: what per-layer timings
+    /// (`facegan bench --layers`, the `conv_layers` example) walk through.
+    pub fn conv_layers(&self) -> Vec<ConvLayer> {
+        let stages = self.doublings();
+        let k = self.kernel_size;
+        let (padding, padding_out) = self.stride2_padding();
+        let g_width = |stage: usize| self.generator_width << (stages - 1 - stage);
+        let d_stages = stages - usize::from(self.shallow_discriminator);
+        let d_width = |stage: usize| self.discriminator_width << stage;
+        let stride2 = |transposed, c_in, c_out, side| ConvLayer {
+            transposed,
+            c_in,
+            c_out,
+            side,
+            kernel: k,
+            stride: 2,
+            padding,
+            padding_out: if transposed { padding_out } else { 0 },
+        };
+        let mut layers = vec![ConvLayer {
+            transposed: true,
+            c_in: self.latent_size,
+            c_out: g_width(0),
+            side: 1,
+            kernel: 4,
+            stride: 1,
+            padding: 0,
+            padding_out: 0,
+        }];
+        for stage in 1..stages {
+            layers.push(stride2(
+                true,
+                g_width(stage - 1),
+                g_width(stage),
+                4 << (stage - 1),
+            ));
+        }
+        layers.push(stride2(true, g_width(stages - 1), 3, self.image_size / 2));
+        for stage in 0..d_stages {
+            let c_in = if stage == 0 { 3 } else { d_width(stage - 1) };
+            layers.push(stride2(
+                false,
+                c_in,
+                d_width(stage),
+                self.image_size >> stage,
+            ));
+        }
+        let side = self.image_size >> d_stages;
+        layers.push(ConvLayer {
+            transposed: false,
+            c_in: d_width(d_stages - 1),
+            c_out: 1,
+            side,
+            kernel: side,
+            stride: 1,
+            padding: 0,
+            padding_out: 0,
+        });
+        layers
+    }
+
     /// Padding and output padding that make a stride-2 (transposed) convolution exactly halve
     /// (double) the spatial size for this kernel.
     pub fn stride2_padding(&self) -> (usize, usize) {
@@ -168,6 +268,30 @@ mod tests {
         let d =
             2.0 * (3.0 * 64.0 * 16.0 * 1024.0 + 3.0 * 64.0 * 128.0 * 16.0 * 256.0 + 512.0 * 16.0);
         assert_eq!(config.discriminator_flops(), d);
+    }
+
+    #[test]
+    fn the_layer_list_is_the_networks_flops_and_chains_its_sides() {
+        for config in [
+            DcganConfig::new(),
+            DcganConfig::new().with_image_size(32).with_kernel_size(5),
+            DcganConfig::new()
+                .with_image_size(128)
+                .with_shallow_discriminator(true),
+        ] {
+            let layers = config.conv_layers();
+            let total: f64 = layers.iter().map(ConvLayer::flops).sum();
+            let expected = config.generator_flops() + config.discriminator_flops();
+            assert!((total - expected).abs() < 1e-6 * expected, "{config:?}");
+            let (generator, discriminator) = layers.split_at(config.doublings() + 1);
+            assert_eq!(generator.last().unwrap().output_side(), config.image_size);
+            assert_eq!(discriminator[0].side, config.image_size);
+            for pair in generator.windows(2).chain(discriminator.windows(2)) {
+                assert_eq!(pair[0].output_side(), pair[1].side, "{config:?}");
+                assert_eq!(pair[0].c_out, pair[1].c_in, "{config:?}");
+            }
+            assert_eq!(discriminator.last().unwrap().output_side(), 1);
+        }
     }
 
     #[test]

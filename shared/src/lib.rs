@@ -16,7 +16,7 @@ pub mod resnet;
 pub mod translate;
 pub mod weights;
 
-pub use config::{ConfigError, DcganConfig};
+pub use config::{ConfigError, ConvLayer, DcganConfig};
 pub use face_generator::{FaceGenerator, GeneratorConfig};
 pub use latent::{SplitMix64, latent_batch, latent_for_seed, slerp, variation};
 pub use model::{Discriminator, Generator};
