@@ -1,5 +1,8 @@
-//! `facegan bench`: the figures behind the speed claims (docs/speed.md), on the CPU (flex) backend.
+//! `facegan bench`: the figures behind the speed claims (docs/speed.md), on the CPU (flex) backend
+//! or a GPU; `layers.rs` times single layers.
 //! `bench/compare_pytorch.sh` runs this and the same network in PyTorch and prints the ratio.
+
+mod layers;
 
 use std::time::Instant;
 
@@ -46,6 +49,11 @@ pub struct BenchArgs {
     /// Print one JSON line instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Instead of whole steps, time the DCGAN's convolutions one at a time (forward, weight
+    /// gradient, input gradient) at --batch-size, and the transposed ones' weight gradient
+    /// three ways: where a GPU step spends its time.
+    #[arg(long, conflicts_with_all = ["json", "model"])]
+    pub layers: bool,
 }
 
 const LATENCY_RUNS: usize = 5;
@@ -56,6 +64,18 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         "need --batch-size >= 2 and --steps >= 1"
     );
     let selected = backend::select(args.backend)?;
+    if args.layers {
+        println!(
+            "facegan bench --layers: DCGAN-64's convolutions on {}, batch {}",
+            selected.name, args.batch_size
+        );
+        layers::run(
+            &DcganConfig::new().conv_layers(),
+            args.batch_size,
+            &selected.device,
+        );
+        return Ok(());
+    }
     let (description, flops) = match args.model {
         BenchModel::Dcgan => {
             let model = DcganConfig::new();
@@ -206,6 +226,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Blocks until `tensor` is computed, by reading its values. Dropping what `into_data` returns
+/// unread does not wait on a GPU: the read is resolved when the values are first touched (seen
+/// on wgpu with Burn 0.22: a dropped read returned in 0.3 ms, the same read looked at in 70).
+fn wait_for<const D: usize>(tensor: Tensor<D>) {
+    let values = tensor.into_data();
+    std::hint::black_box(values.as_bytes().first());
+}
+
 /// FLOPs of one image in a GAN step: G's forward, D's three forwards (real, fake for D, fake
 /// for G), and a backward of about twice each forward.
 fn training_flops_per_image(generator: f64, discriminator: f64) -> f64 {
@@ -282,7 +310,7 @@ fn latency(
         let mut times: Vec<f64> = (0..LATENCY_RUNS + 1)
             .map(|_| {
                 let start = Instant::now();
-                let _ = forward(z.clone()).into_data();
+                wait_for(forward(z.clone()));
                 start.elapsed().as_secs_f64() * 1e3
             })
             .skip(1) // warm-up
