@@ -5,7 +5,8 @@
 # stays warm for 30 s after a call, and what a call unpacked into /tmp (the binaries, the faces)
 # serves the next one when it comes in that time. Every call unpacks the face parts it carries.
 #   bench   bench/gpu.sh's figures for both builds: images/s and fraction of peak for DCGAN-64 at
-#           batch 64 and 512 and the ResNet at 64, WGSL and SPIR-V.
+#           batch 64 and 512 and the ResNet at 64, WGSL and SPIR-V; then the WGSL build's
+#           `bench --layers` at both batches (LAYERS=0 skips it).
 #           run(carry=[".gl", ".device/facegan.xz", ".device/facegan-vulkan.xz"],
 #           command="bench/device-session.sh bench", timeout_s=420)
 #   train   MODEL (default resnet) trained on the faces for MINUTES (default 6; a resumed run's
@@ -61,6 +62,13 @@ case "${1:-}" in
       "/tmp/$build" bench --model resnet --backend wgpu --batch-size 64 --steps "${STEPS:-20}" 2>&1 |
         grep -v -e XDG_RUNTIME_DIR -e 'Tuning ' | tee -a "$out/bench.txt"
     done
+    # Where a step's time goes, layer by layer (LAYERS=0 skips it).
+    if [[ ${LAYERS:-1} == 1 ]]; then
+      for batch in ${BATCHES:-64 512}; do
+        /tmp/facegan bench --layers --backend wgpu --batch-size "$batch" 2>&1 |
+          grep -v -e XDG_RUNTIME_DIR -e 'Tuning ' | tee -a "$out/bench.txt"
+      done
+    fi
     ;;
   train)
     build=${BUILD:-facegan}

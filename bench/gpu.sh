@@ -25,3 +25,7 @@ for build in "${builds[@]}"; do
   done
   "${build#*:}" bench --model resnet --backend wgpu --batch-size 64 --steps "${STEPS:-20}" "$@"
 done
+# Where a step's time goes, layer by layer, with the default build.
+for batch in ${BATCHES:-64 512}; do
+  "$facegan" bench --layers --backend wgpu --batch-size "$batch"
+done
