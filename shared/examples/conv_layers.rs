@@ -14,123 +14,96 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::tensor::{Device, Distribution, Tensor};
 use facegan_model::kernels::{conv_transpose2d, conv2d, use_fast_kernels};
+use facegan_model::{ConvLayer, DcganConfig};
 
-/// One convolution of the network: transposed or not, channels, input side, kernel, stride,
-/// padding.
+/// One convolution of the network, with the name its row prints.
 struct Layer {
-    name: &'static str,
-    transposed: bool,
-    c_in: usize,
-    c_out: usize,
-    side: usize,
-    kernel: usize,
-    stride: usize,
-    padding: usize,
+    name: String,
+    conv: ConvLayer,
 }
 
-const DCGAN: [Layer; 10] = [
-    layer("G1 100->512 1->4", true, 100, 512, 1, 1, 0),
-    layer("G2 512->256 4->8", true, 512, 256, 4, 2, 1),
-    layer("G3 256->128 8->16", true, 256, 128, 8, 2, 1),
-    layer("G4 128->64 16->32", true, 128, 64, 16, 2, 1),
-    layer("G5 64->3 32->64", true, 64, 3, 32, 2, 1),
-    layer("D1 3->64 64->32", false, 3, 64, 64, 2, 1),
-    layer("D2 64->128 32->16", false, 64, 128, 32, 2, 1),
-    layer("D3 128->256 16->8", false, 128, 256, 16, 2, 1),
-    layer("D4 256->512 8->4", false, 256, 512, 8, 2, 1),
-    layer("D5 512->1 4->1", false, 512, 1, 4, 1, 0),
-];
+/// DCGAN-64 at the PyTorch example's widths, from the config's own layer list.
+fn dcgan() -> Vec<Layer> {
+    DcganConfig::new()
+        .conv_layers()
+        .into_iter()
+        .map(|conv| Layer {
+            name: format!(
+                "{} {}->{} {}->{}",
+                if conv.transposed { "G" } else { "D" },
+                conv.c_in,
+                conv.c_out,
+                conv.side,
+                conv.output_side()
+            ),
+            conv,
+        })
+        .collect()
+}
 
 /// The ResNet GAN's 3x3 convolutions (stride 1, padding 1) at 64 px, G16/D32; the 1x1
 /// shortcuts and the 4x4 projection are left out (under 2% of the multiply-adds).
-const RESNET: [Layer; 15] = [
-    conv3x3("G 128->128 8", 128, 128, 8),
-    conv3x3("G 128->64 16", 128, 64, 16),
-    conv3x3("G 64->64 16", 64, 64, 16),
-    conv3x3("G 64->32 32", 64, 32, 32),
-    conv3x3("G 32->32 32", 32, 32, 32),
-    conv3x3("G 32->16 64", 32, 16, 64),
-    conv3x3("G 16->16 64", 16, 16, 64),
-    conv3x3("G 16->3 64", 16, 3, 64),
-    conv3x3("D 3->32 64", 3, 32, 64),
-    conv3x3("D 32->32 32", 32, 32, 32),
-    conv3x3("D 32->64 32", 32, 64, 32),
-    conv3x3("D 64->64 16", 64, 64, 16),
-    conv3x3("D 64->128 16", 64, 128, 16),
-    conv3x3("D 128->128 8", 128, 128, 8),
-    conv3x3("D 128->256 8", 128, 256, 8),
-];
-
-const fn layer(
-    name: &'static str,
-    transposed: bool,
-    c_in: usize,
-    c_out: usize,
-    side: usize,
-    stride: usize,
-    padding: usize,
-) -> Layer {
-    Layer {
-        name,
-        transposed,
-        c_in,
-        c_out,
-        side,
-        kernel: 4,
-        stride,
-        padding,
-    }
-}
-
-const fn conv3x3(name: &'static str, c_in: usize, c_out: usize, side: usize) -> Layer {
-    Layer {
-        name,
-        transposed: false,
-        c_in,
-        c_out,
-        side,
-        kernel: 3,
-        stride: 1,
-        padding: 1,
-    }
+fn resnet() -> Vec<Layer> {
+    const LAYERS: [(&str, usize, usize, usize); 15] = [
+        ("G", 128, 128, 8),
+        ("G", 128, 64, 16),
+        ("G", 64, 64, 16),
+        ("G", 64, 32, 32),
+        ("G", 32, 32, 32),
+        ("G", 32, 16, 64),
+        ("G", 16, 16, 64),
+        ("G", 16, 3, 64),
+        ("D", 3, 32, 64),
+        ("D", 32, 32, 32),
+        ("D", 32, 64, 32),
+        ("D", 64, 64, 16),
+        ("D", 64, 128, 16),
+        ("D", 128, 128, 8),
+        ("D", 128, 256, 8),
+    ];
+    LAYERS
+        .iter()
+        .map(|&(network, c_in, c_out, side)| Layer {
+            name: format!("{network} {c_in}->{c_out} {side}"),
+            conv: ConvLayer {
+                transposed: false,
+                c_in,
+                c_out,
+                side,
+                kernel: 3,
+                stride: 1,
+                padding: 1,
+                padding_out: 0,
+            },
+        })
+        .collect()
 }
 
 impl Layer {
-    fn output_side(&self) -> usize {
-        if self.transposed {
-            (self.side - 1) * self.stride + self.kernel - 2 * self.padding
-        } else {
-            (self.side + 2 * self.padding - self.kernel) / self.stride + 1
-        }
-    }
-
     /// Multiply-adds of the forward for `batch` images, times two.
     fn flops(&self, batch: usize) -> f64 {
-        let positions = if self.transposed {
-            self.side * self.side
-        } else {
-            self.output_side() * self.output_side()
-        };
-        2.0 * (batch * positions * self.c_in * self.c_out * self.kernel * self.kernel) as f64
+        self.conv.flops() * batch as f64
     }
 
     /// The layer with fresh weights: built once per timing, outside the timed calls (drawing
     /// two million normal weights takes longer than some layers' forward).
     fn build(&self, device: &Device) -> Built {
-        let k = [self.kernel, self.kernel];
-        if self.transposed {
+        let conv = &self.conv;
+        let k = [conv.kernel, conv.kernel];
+        if conv.transposed {
             Built::Transposed(
-                ConvTranspose2dConfig::new([self.c_in, self.c_out], k)
-                    .with_stride([self.stride; 2])
-                    .with_padding([self.padding; 2])
+                ConvTranspose2dConfig::new([conv.c_in, conv.c_out], k)
+                    .with_stride([conv.stride; 2])
+                    .with_padding([conv.padding; 2])
+                    .with_padding_out([conv.padding_out; 2])
                     .with_bias(false)
                     .init(device),
             )
         } else {
-            let p = self.padding;
+            let p = conv.padding;
             Built::Plain(
-                Conv2dConfig::new([self.c_in, self.c_out], k)
-                    .with_stride([self.stride; 2])
+                Conv2dConfig::new([conv.c_in, conv.c_out], k)
+                    .with_stride([conv.stride; 2])
                     .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
                     .with_bias(false)
                     .init(device),
@@ -156,9 +129,9 @@ impl Built {
 }
 
 fn main() {
-    let layers: &[Layer] = match std::env::args().nth(1).as_deref() {
-        None | Some("dcgan") => &DCGAN,
-        Some("resnet") => &RESNET,
+    let layers = match std::env::args().nth(1).as_deref() {
+        None | Some("dcgan") => dcgan(),
+        Some("resnet") => resnet(),
         Some(other) => panic!("the model is dcgan or resnet, found {other}"),
     };
     let batch = 64;
@@ -168,7 +141,7 @@ fn main() {
         "layer (batch 64)", "fwd Burn", "fwd ours", "bwd Burn", "bwd ours", "GFLOP"
     );
     let mut totals = [0.0; 4];
-    for layer in layers {
+    for layer in &layers {
         let flops = layer.flops(batch);
         let mut row = [0.0; 4];
         let mut weight_grad_ms = 0.0;
@@ -176,7 +149,7 @@ fn main() {
             use_fast_kernels(fast);
             let device = Device::flex();
             let x = Tensor::<4>::random(
-                [batch, layer.c_in, layer.side, layer.side],
+                [batch, layer.conv.c_in, layer.conv.side, layer.conv.side],
                 Distribution::Normal(0.0, 1.0),
                 &device,
             );
