@@ -1,6 +1,6 @@
 //! `facegan bench --layers`: the DCGAN's convolutions one at a time at the bench's batch size,
 //! on the chosen device, so that a GPU run says which layer and which pass holds a step back.
-//! On an H200 (2026-12-04) a step cost the same time per image at batch 512 as at 64: the
+//! On an H200 (2026-12-04) a step cost no less time per image at batch 512 than at 64: the
 //! signature of a kernel whose parallel work does not grow with the batch. Burn runs a
 //! transposed convolution's weight gradient (its generic backward, which its GPU backend does
 //! not replace) as a convolution of the output gradient with the input as the kernel: a tiny
