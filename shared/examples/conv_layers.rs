@@ -10,10 +10,8 @@ mod timing;
 
 use timing::median_ms;
 
-use burn::nn::PaddingConfig2d;
-use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::tensor::{Device, Distribution, Tensor};
-use facegan_model::kernels::{conv_transpose2d, conv2d, use_fast_kernels};
+use facegan_model::kernels::use_fast_kernels;
 use facegan_model::{ConvLayer, DcganConfig};
 
 /// One convolution of the network, with the name its row prints.
@@ -84,48 +82,6 @@ impl Layer {
     fn flops(&self, batch: usize) -> f64 {
         self.conv.flops() * batch as f64
     }
-
-    /// The layer with fresh weights: built once per timing, outside the timed calls (drawing
-    /// two million normal weights takes longer than some layers' forward).
-    fn build(&self, device: &Device) -> Built {
-        let conv = &self.conv;
-        let k = [conv.kernel, conv.kernel];
-        if conv.transposed {
-            Built::Transposed(
-                ConvTranspose2dConfig::new([conv.c_in, conv.c_out], k)
-                    .with_stride([conv.stride; 2])
-                    .with_padding([conv.padding; 2])
-                    .with_padding_out([conv.padding_out; 2])
-                    .with_bias(false)
-                    .init(device),
-            )
-        } else {
-            let p = conv.padding;
-            Built::Plain(
-                Conv2dConfig::new([conv.c_in, conv.c_out], k)
-                    .with_stride([conv.stride; 2])
-                    .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
-                    .with_bias(false)
-                    .init(device),
-            )
-        }
-    }
-}
-
-/// A layer's module.
-enum Built {
-    Plain(Conv2d),
-    Transposed(ConvTranspose2d),
-}
-
-impl Built {
-    /// `[batch, c_in, side, side]` -> `[batch, c_out, side', side']`
-    fn run(&self, x: Tensor<4>) -> Tensor<4> {
-        match self {
-            Self::Plain(conv) => conv2d(conv, x),
-            Self::Transposed(conv) => conv_transpose2d(conv, x),
-        }
-    }
 }
 
 fn main() {
@@ -153,15 +109,17 @@ fn main() {
                 Distribution::Normal(0.0, 1.0),
                 &device,
             );
-            let conv = layer.build(&device);
+            // Built outside the timed calls: drawing two million normal weights takes longer
+            // than some layers' forward.
+            let conv = layer.conv.module(&device);
             row[i] = median_ms(runs, || {
-                let _ = conv.run(x.clone()).into_data();
+                let _ = conv.forward(x.clone()).into_data();
             });
             let train = device.clone().autodiff();
-            let conv = layer.build(&train);
+            let conv = layer.conv.module(&train);
             let x = Tensor::<4>::from_data(x.to_data(), &train).require_grad();
             let both = median_ms(runs, || {
-                let y = conv.run(x.clone());
+                let y = conv.forward(x.clone());
                 let grads = y.sum().backward();
                 let _ = x.grad(&grads).map(|g| g.into_data());
             });
@@ -169,7 +127,7 @@ fn main() {
             if fast {
                 let x = x.clone().detach();
                 let weight_only = median_ms(runs, || {
-                    let y = conv.run(x.clone());
+                    let y = conv.forward(x.clone());
                     let _ = y.sum().backward();
                 });
                 weight_grad_ms = weight_only - row[i];

@@ -2,6 +2,8 @@
 
 use burn::config::Config;
 
+use crate::conv_layer::ConvLayer;
+
 /// Everything needed to rebuild the generator and discriminator with the same shapes.
 #[derive(Config, Debug, PartialEq, Eq)]
 pub struct DcganConfig {
@@ -24,45 +26,6 @@ pub struct DcganConfig {
     /// from overpowering G.
     #[config(default = false)]
     pub shallow_discriminator: bool,
-}
-
-/// One convolution of a network, as its module is configured: transposed or not, channels,
-/// the input's side, kernel, stride and padding (no bias, no dilation, one group).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConvLayer {
-    pub transposed: bool,
-    pub c_in: usize,
-    pub c_out: usize,
-    /// Side of the square input map.
-    pub side: usize,
-    pub kernel: usize,
-    pub stride: usize,
-    pub padding: usize,
-    /// Extra rows and columns of a transposed convolution's output.
-    pub padding_out: usize,
-}
-
-impl ConvLayer {
-    /// Side of the output map.
-    pub fn output_side(&self) -> usize {
-        if self.transposed {
-            (self.side - 1) * self.stride + self.kernel + self.padding_out - 2 * self.padding
-        } else {
-            (self.side + 2 * self.padding - self.kernel) / self.stride + 1
-        }
-    }
-
-    /// Floating-point operations (two per multiply-add) of the forward for one image: a
-    /// transposed convolution does `c_in x c_out x k x k` per input pixel, a convolution per
-    /// output pixel.
-    pub fn flops(&self) -> f64 {
-        let positions = if self.transposed {
-            self.side * self.side
-        } else {
-            self.output_side() * self.output_side()
-        };
-        2.0 * (positions * self.c_in * self.c_out * self.kernel * self.kernel) as f64
-    }
 }
 
 /// A config that cannot describe a working network.

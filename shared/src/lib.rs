@@ -5,6 +5,7 @@
 pub mod attributes;
 pub mod batch_moments;
 pub mod config;
+pub mod conv_layer;
 pub mod directions;
 pub mod face_generator;
 pub mod fingerprint;
@@ -16,7 +17,8 @@ pub mod resnet;
 pub mod translate;
 pub mod weights;
 
-pub use config::{ConfigError, ConvLayer, DcganConfig};
+pub use config::{ConfigError, DcganConfig};
+pub use conv_layer::{ConvLayer, ConvModule};
 pub use face_generator::{FaceGenerator, GeneratorConfig};
 pub use latent::{SplitMix64, latent_batch, latent_for_seed, slerp, variation};
 pub use model::{Discriminator, Generator};

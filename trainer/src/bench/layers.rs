@@ -11,12 +11,9 @@
 
 use std::time::Instant;
 
-use burn::nn::PaddingConfig2d;
-use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Gradients, Slice, Tensor};
-use facegan_model::ConvLayer;
-use facegan_model::kernels::{conv_transpose2d, conv2d};
+use facegan_model::{ConvLayer, ConvModule};
 
 use super::wait_for;
 
@@ -70,12 +67,12 @@ fn time_passes(layer: &ConvLayer, batch: usize, device: &Device) -> [f64; 3] {
     let input = [batch, layer.c_in, layer.side, layer.side];
     let side = layer.output_side();
     let x = Tensor::<4>::random(input, Distribution::Normal(0.0, 1.0), device);
-    let module = Built::new(layer, device);
+    let module = layer.module(device);
     let forward = median_ms(|run| {
-        wait_for(module.run(x.clone().add_scalar(run)).sum());
+        wait_for(module.forward(x.clone().add_scalar(run)).sum());
     });
     let train = device.clone().autodiff();
-    let module = Built::new(layer, &train);
+    let module = layer.module(&train);
     let x = Tensor::<4>::from_data(x.to_data(), &train);
     // A random upstream gradient: a constant one might be specialised.
     let upstream = Tensor::<4>::random(
@@ -84,10 +81,10 @@ fn time_passes(layer: &ConvLayer, batch: usize, device: &Device) -> [f64; 3] {
         &train,
     );
     let backward = |x: Tensor<4>, run: f32| {
-        let grads = (module.run(x.clone().add_scalar(run)) * upstream.clone())
+        let grads = (module.forward(x.clone().add_scalar(run)) * upstream.clone())
             .sum()
             .backward();
-        wait_for(module.weight_grad(&grads).sum());
+        wait_for(weight_grad(&module, &grads).sum());
         if let Some(grad) = x.grad(&grads) {
             wait_for(grad.sum());
         }
@@ -97,51 +94,12 @@ fn time_passes(layer: &ConvLayer, batch: usize, device: &Device) -> [f64; 3] {
     [forward, weight, both]
 }
 
-/// A layer's module, built once outside the timed calls.
-enum Built {
-    Plain(Conv2d),
-    Transposed(ConvTranspose2d),
-}
-
-impl Built {
-    fn new(layer: &ConvLayer, device: &Device) -> Self {
-        let k = [layer.kernel, layer.kernel];
-        if layer.transposed {
-            Self::Transposed(
-                ConvTranspose2dConfig::new([layer.c_in, layer.c_out], k)
-                    .with_stride([layer.stride; 2])
-                    .with_padding([layer.padding; 2])
-                    .with_padding_out([layer.padding_out; 2])
-                    .with_bias(false)
-                    .init(device),
-            )
-        } else {
-            let p = layer.padding;
-            Self::Plain(
-                Conv2dConfig::new([layer.c_in, layer.c_out], k)
-                    .with_stride([layer.stride; 2])
-                    .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
-                    .with_bias(false)
-                    .init(device),
-            )
-        }
-    }
-
-    /// `[n, c_in, side, side]` -> `[n, c_out, side', side']`
-    fn run(&self, x: Tensor<4>) -> Tensor<4> {
-        match self {
-            Self::Plain(conv) => conv2d(conv, x),
-            Self::Transposed(conv) => conv_transpose2d(conv, x),
-        }
-    }
-
-    fn weight_grad(&self, grads: &Gradients) -> Tensor<4> {
-        let weight = match self {
-            Self::Plain(conv) => &conv.weight,
-            Self::Transposed(conv) => &conv.weight,
-        };
-        weight.grad(grads).expect("the weight is trainable")
-    }
+/// The gradient of `module`'s kernel in `grads`.
+fn weight_grad(module: &ConvModule, grads: &Gradients) -> Tensor<4> {
+    module
+        .weight()
+        .grad(grads)
+        .expect("the weight is trainable")
 }
 
 /// Image groups of the grouped candidate: enough products to fill a GPU at small layers, each
@@ -193,7 +151,7 @@ fn time_weight_gradients(layer: &ConvLayer, batch: usize, device: &Device) -> [f
 /// output gradient, batch and channels swapped, convolved with the input as the kernel (the
 /// forward's stride as dilation).
 /// `x` `[n, c_in, h, w]`, `dy` `[n, c_out, h', w']` -> `[c_in, c_out, k, k]`
-pub fn weight_grad_as_convolution(x: Tensor<4>, dy: Tensor<4>, layer: &ConvLayer) -> Tensor<4> {
+fn weight_grad_as_convolution(x: Tensor<4>, dy: Tensor<4>, layer: &ConvLayer) -> Tensor<4> {
     let k = layer.kernel;
     let options = ConvOptions::new([1, 1], [layer.padding; 2], [layer.stride; 2], 1);
     // [c_out, n, h', w'] * [c_in, n, h, w] -> [c_out, c_in, k', k'] (k' >= k)
@@ -209,7 +167,7 @@ pub fn weight_grad_as_convolution(x: Tensor<4>, dy: Tensor<4>, layer: &ConvLayer
 /// tap), and `dW = x [c_in, n h w] x patches [n h w, c_out k k]`, summed over `groups` products
 /// of `n / groups` images each. `x` `[n, c_in, h, w]`, `dy` `[n, c_out, h', w']` ->
 /// `[c_in, c_out, k, k]`
-pub fn weight_grad_by_products(
+fn weight_grad_by_products(
     x: Tensor<4>,
     dy: Tensor<4>,
     layer: &ConvLayer,
@@ -219,12 +177,12 @@ pub fn weight_grad_by_products(
     let [_, c_out, side, _] = dy.dims();
     let (k, s, p) = (layer.kernel, layer.stride, layer.padding);
     assert!(
-        n % groups == 0,
+        n.is_multiple_of(groups),
         "{groups} groups do not divide a batch of {n}"
     );
     // Rows the taps reach: input row i meets output rows i s - p .. i s - p + k.
     let reach = (h - 1) * s + k;
-    let after = reach - p - side.min(reach - p); // 0 when padding_out covers the end
+    let after = (reach - p).saturating_sub(side); // 0 when padding_out covers the end
     let dy = dy
         .pad(
             (p, after, p, after),
@@ -298,7 +256,7 @@ mod tests {
             for layer in config.conv_layers().iter().filter(|l| l.transposed) {
                 let batch = 3;
                 let train = device.clone().autodiff();
-                let module = Built::new(layer, &train);
+                let module = layer.module(&train);
                 let normal = Distribution::Normal(0.0, 1.0);
                 let x = Tensor::<4>::random(
                     [batch, layer.c_in, layer.side, layer.side],
@@ -307,8 +265,8 @@ mod tests {
                 );
                 let side = layer.output_side();
                 let dy = Tensor::<4>::random([batch, layer.c_out, side, side], normal, &train);
-                let grads = (module.run(x.clone()) * dy.clone()).sum().backward();
-                let expected = module.weight_grad(&grads).into_data();
+                let grads = (module.forward(x.clone()) * dy.clone()).sum().backward();
+                let expected = weight_grad(&module, &grads).into_data();
                 for groups in [1, 3] {
                     let ours = weight_grad_by_products(
                         x.clone().inner(),
