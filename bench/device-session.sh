@@ -4,11 +4,11 @@
 # most 64 MiB with the working tree (about 13 MB), so the work is spread over calls; a machine
 # stays warm for 30 s after a call, and what a call unpacked into /tmp (the binaries, the faces)
 # serves the next one when it comes in that time. Every call unpacks the face parts it carries.
-#   bench   bench/gpu.sh's figures for both builds: images/s and fraction of peak for DCGAN-64 at
+#   bench   bench/gpu.sh with the carried binaries: images/s and fraction of peak for DCGAN-64 at
 #           batch 64 and 512 and the ResNet at 64, WGSL and SPIR-V; then the WGSL build's
 #           `bench --layers` at both batches (LAYERS=0 skips it).
 #           run(carry=[".gl", ".device/facegan.xz", ".device/facegan-vulkan.xz"],
-#           command="bench/device-session.sh bench", timeout_s=420)
+#           command="bench/device-session.sh bench", timeout_s=540)
 #   train   MODEL (default resnet) trained on the faces for MINUTES (default 6; a resumed run's
 #           earlier minutes count) with BUILD (default facegan, the WGSL build), then exported;
 #           EXTRA adds flags (for example "--augment color,translation"). A carried
@@ -41,6 +41,8 @@ unpack() { # NAME -> /tmp/NAME, executable; a warm machine keeps the last call's
     exit 1
   fi
 }
+# Drops wgpu's XDG warning and Burn's autotune lines (hundreds per run).
+quiet() { grep -v -e XDG_RUNTIME_DIR -e 'Tuning '; }
 mkdir -p /tmp/faces
 for part in .device/faces-*.tar.gz; do
   [[ -f $part ]] && tar -xzf "$part" -C /tmp/faces
@@ -48,27 +50,15 @@ done
 echo "faces: $(find /tmp/faces -type f | wc -l)"
 case "${1:-}" in
   bench)
-    builds=(facegan)
+    unpack facegan
     # SPIRV=0 skips it where it was carried (software Vulkan crashes on SPIR-V pipelines).
-    [[ ${SPIRV:-1} == 1 && -f .device/facegan-vulkan.xz ]] && builds+=(facegan-vulkan)
-    for build in "${builds[@]}"; do
-      unpack "$build"
-      echo "== $build =="
-      for batch in ${BATCHES:-64 512}; do
-        "/tmp/$build" bench --backend wgpu --batch-size "$batch" --steps "${STEPS:-20}" 2>&1 |
-          grep -v -e XDG_RUNTIME_DIR -e 'Tuning ' | tee -a "$out/bench.txt"
-      done
-      # Which build a ResNet training run should take.
-      "/tmp/$build" bench --model resnet --backend wgpu --batch-size 64 --steps "${STEPS:-20}" 2>&1 |
-        grep -v -e XDG_RUNTIME_DIR -e 'Tuning ' | tee -a "$out/bench.txt"
-    done
-    # Where a step's time goes, layer by layer (LAYERS=0 skips it).
-    if [[ ${LAYERS:-1} == 1 ]]; then
-      for batch in ${BATCHES:-64 512}; do
-        /tmp/facegan bench --layers --backend wgpu --batch-size "$batch" 2>&1 |
-          grep -v -e XDG_RUNTIME_DIR -e 'Tuning ' | tee -a "$out/bench.txt"
-      done
+    spirv=0
+    if [[ ${SPIRV:-1} == 1 && -f .device/facegan-vulkan.xz ]]; then
+      unpack facegan-vulkan
+      spirv=1
     fi
+    FACEGAN_BIN=/tmp/facegan VULKAN_BIN=/tmp/facegan-vulkan SPIRV=$spirv bench/gpu.sh 2>&1 |
+      quiet | tee -a "$out/bench.txt"
     ;;
   train)
     build=${BUILD:-facegan}
@@ -82,7 +72,7 @@ case "${1:-}" in
     # shellcheck disable=SC2086 # EXTRA is a list of flags
     "/tmp/$build" train --model "$model" --backend wgpu --data /tmp/faces --out /tmp/run \
       --minutes "${MINUTES:-6}" --epochs 100000 --snapshot-every 1 ${EXTRA:-} 2>&1 |
-      grep -v -e XDG_RUNTIME_DIR -e 'Tuning ' | awk 'NR % 50 == 1' | tee "$out/train.txt"
+      quiet | awk 'NR % 50 == 1' | tee "$out/train.txt"
     # The checkpoint first: it is what the next session continues from.
     split -b 15M /tmp/run/checkpoint.fgc "$out/checkpoint.fgc.part-"
     "/tmp/$build" export /tmp/run --out "$out/$model.fgw" --precision int8 ||

@@ -6,6 +6,8 @@
 #   bench/gpu.sh [--peak-tflops T]      (BATCHES="64 512", STEPS=20, SPIRV=1 by default)
 # The peak comes from a table of known GPUs by adapter name unless --peak-tflops is given.
 # SPIRV=0 skips the SPIR-V build: software Vulkan (lavapipe) crashes on SPIR-V pipelines.
+# LAYERS=0 skips the per-layer timings. FACEGAN_BIN / VULKAN_BIN take ready binaries instead of
+# building them (bench/device-session.sh runs this on a lent machine that has no Rust).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 facegan=${FACEGAN_BIN:-target/release/facegan}
@@ -14,9 +16,11 @@ facegan=${FACEGAN_BIN:-target/release/facegan}
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 builds=("WGSL:$facegan")
 if [[ ${SPIRV:-1} == 1 ]]; then
+  vulkan=${VULKAN_BIN:-target/vulkan/release/facegan}
   # Its own target dir: the feature would otherwise rebuild Burn under the tests' build.
-  cargo build --release -q -p facegan-trainer --features vulkan --target-dir target/vulkan
-  builds+=("SPIR-V:target/vulkan/release/facegan")
+  [[ -n ${VULKAN_BIN:-} ]] ||
+    cargo build --release -q -p facegan-trainer --features vulkan --target-dir target/vulkan
+  builds+=("SPIR-V:$vulkan")
 fi
 for build in "${builds[@]}"; do
   echo "== kernels compiled to ${build%%:*} =="
@@ -26,6 +30,8 @@ for build in "${builds[@]}"; do
   "${build#*:}" bench --model resnet --backend wgpu --batch-size 64 --steps "${STEPS:-20}" "$@"
 done
 # Where a step's time goes, layer by layer, with the default build.
-for batch in ${BATCHES:-64 512}; do
-  "$facegan" bench --layers --backend wgpu --batch-size "$batch"
-done
+if [[ ${LAYERS:-1} == 1 ]]; then
+  for batch in ${BATCHES:-64 512}; do
+    "$facegan" bench --layers --backend wgpu --batch-size "$batch"
+  done
+fi
