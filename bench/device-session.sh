@@ -5,7 +5,8 @@
 # stays warm for 30 s after a call, and what a call unpacked into /tmp (the binaries, the faces)
 # serves the next one when it comes in that time. Every call unpacks the face parts it carries.
 #   bench   bench/gpu.sh with the carried binaries: images/s and fraction of peak for DCGAN-64 at
-#           batch 64 and 512 and the ResNet at 64, WGSL and SPIR-V; then the WGSL build's
+#           batch 64 and 512 and the ResNet at 64, WGSL and SPIR-V, each with Burn's convolutions
+#           and with facegan's matrix-product ones; then the WGSL build's
 #           `bench --layers` at both batches (LAYERS=0 skips it).
 #           run(carry=[".gl", ".device/facegan.xz", ".device/facegan-vulkan.xz"],
 #           command="bench/device-session.sh bench", timeout_s=540)

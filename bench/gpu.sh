@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # facegan's DCGAN-64 training speed on a GPU (wgpu): images/s and the fraction of the GPU's f32
-# peak, at batch 64 and 512 (and the ResNet's at 64), with kernels compiled to WGSL (the
+# peak, at batch 64 and 512 (and the ResNet's at 64), Burn's convolutions against facegan's
+# matrix-product ones (`--gpu-convolutions matmul`), with kernels compiled to WGSL (the
 # default build) and to SPIR-V (the `vulkan` feature, built into target/vulkan). One command for
 # anyone with a GPU:
 #   bench/gpu.sh [--peak-tflops T]      (BATCHES="64 512", STEPS=20, SPIRV=1 by default)
@@ -22,11 +23,17 @@ if [[ ${SPIRV:-1} == 1 ]]; then
     cargo build --release -q -p facegan-trainer --features vulkan --target-dir target/vulkan
   builds+=("SPIR-V:$vulkan")
 fi
-for build in "${builds[@]}"; do
-  echo "== kernels compiled to ${build%%:*} =="
-  for batch in ${BATCHES:-64 512}; do
+# Each line times Burn's convolutions and then facegan's matrix-product ones in one process.
+# Batch by batch, both builds each, so that a call cut short by a time limit has both builds'
+# figures at batch 64.
+for batch in ${BATCHES:-64 512}; do
+  for build in "${builds[@]}"; do
+    echo "== DCGAN-64, batch $batch, kernels compiled to ${build%%:*} =="
     "${build#*:}" bench --backend wgpu --batch-size "$batch" --steps "${STEPS:-20}" "$@"
   done
+done
+for build in "${builds[@]}"; do
+  echo "== ResNet-64, batch 64, kernels compiled to ${build%%:*} =="
   "${build#*:}" bench --model resnet --backend wgpu --batch-size 64 --steps "${STEPS:-20}" "$@"
 done
 # Where a step's time goes, layer by layer, with the default build.

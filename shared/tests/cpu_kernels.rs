@@ -4,14 +4,15 @@
 //! facegan's paths: chunks of several images (small grids), one image a chunk (large grids),
 //! the stride-1 whole-plane copy of 3x3 convolutions, stride-1 convolutions as shifted products
 //! (large grids), and a batch of one (the cores sharing one image's patch matrix or padded
-//! copy; flex's own forward for a transposed convolution).
+//! copy; flex's own forward for a transposed convolution). The matrix-product convolutions
+//! meant for GPUs (`matmul_conv.rs`) are checked against Burn's on the same shapes.
 #![cfg(feature = "cpu-kernels")]
 
 use burn::module::Param;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
-use facegan_model::kernels::{conv_transpose2d, conv2d, use_fast_kernels};
+use facegan_model::kernels::{conv_transpose2d, conv2d, use_fast_kernels, use_matmul_convolutions};
 
 /// The largest difference between two tensors, relative to the reference's largest value.
 fn relative_gap(ours: Tensor<4>, reference: Tensor<4>) -> f32 {
@@ -19,15 +20,33 @@ fn relative_gap(ours: Tensor<4>, reference: Tensor<4>) -> f32 {
     (ours - reference).abs().max().into_scalar::<f32>() / scale
 }
 
-/// Output, input gradient and weight gradient of `run`, with facegan's kernels on or off.
+/// Which convolutions a run takes.
+#[derive(Debug, Clone, Copy)]
+enum Kernels {
+    Burn,
+    /// facegan's flex kernels.
+    Flex,
+    /// The matrix-product form (`matmul_conv.rs`), here on flex.
+    Matmul,
+}
+
+impl Kernels {
+    /// Switches the process to these kernels.
+    fn select(self) {
+        use_fast_kernels(matches!(self, Self::Flex));
+        use_matmul_convolutions(matches!(self, Self::Matmul));
+    }
+}
+
+/// Output, input gradient and weight gradient of `run` with `kernels`.
 fn outputs_and_gradients(
-    fast: bool,
+    kernels: Kernels,
     x: &Tensor<4>,
     weight: &Tensor<4>,
     track_input: bool,
     run: &dyn Fn(Tensor<4>, Tensor<4>) -> Tensor<4>,
 ) -> (Tensor<4>, Option<Tensor<4>>, Tensor<4>) {
-    use_fast_kernels(fast);
+    kernels.select();
     let device = Device::flex().autodiff();
     let x = Tensor::<4>::from_data(x.to_data(), &device);
     let x = if track_input { x.require_grad() } else { x };
@@ -43,7 +62,7 @@ fn outputs_and_gradients(
         .grad(&grads)
         .expect("the weight is tracked")
         .without_autodiff();
-    use_fast_kernels(true);
+    Kernels::Flex.select();
     (y.without_autodiff(), x_grad, w_grad)
 }
 
@@ -64,9 +83,14 @@ fn check(
     run: &dyn Fn(Tensor<4>, Tensor<4>) -> Tensor<4>,
 ) {
     let _turn = take_turn();
-    for track_input in [true, false] {
-        let (y, dx, dw) = outputs_and_gradients(true, &x, &weight, track_input, run);
-        let (y_ref, dx_ref, dw_ref) = outputs_and_gradients(false, &x, &weight, track_input, run);
+    for (kernels, track_input) in [
+        (Kernels::Flex, true),
+        (Kernels::Flex, false),
+        (Kernels::Matmul, true),
+    ] {
+        let (y, dx, dw) = outputs_and_gradients(kernels, &x, &weight, track_input, run);
+        let (y_ref, dx_ref, dw_ref) =
+            outputs_and_gradients(Kernels::Burn, &x, &weight, track_input, run);
         assert_eq!(y.dims(), y_ref.dims(), "{name}: output shape");
         let gaps = [
             relative_gap(y, y_ref),
@@ -78,10 +102,13 @@ fn check(
             },
         ];
         println!(
-            "{name} (input tracked: {track_input}): output {:.1e}, weight grad {:.1e}, input grad {:.1e}",
+            "{name} {kernels:?} (input tracked: {track_input}): output {:.1e}, weight grad {:.1e}, input grad {:.1e}",
             gaps[0], gaps[1], gaps[2]
         );
-        assert!(gaps.iter().all(|&gap| gap < 1e-4), "{name}: {gaps:?}");
+        assert!(
+            gaps.iter().all(|&gap| gap < 1e-4),
+            "{name} {kernels:?}: {gaps:?}"
+        );
     }
 }
 

@@ -17,6 +17,23 @@ pub enum BackendChoice {
     Cuda,
 }
 
+/// Which kernels run the convolutions on a GPU (the CPU always takes facegan's own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GpuConvolutions {
+    /// Burn's CubeCL kernels, chosen by its autotune.
+    Burn,
+    /// facegan's matrix-product form: patches times the kernel, in Burn tensor operations
+    /// (`shared/src/kernels/matmul_conv.rs`).
+    Matmul,
+}
+
+impl GpuConvolutions {
+    /// Makes this the process's choice.
+    pub fn select(self) {
+        facegan_model::kernels::use_matmul_convolutions(self == Self::Matmul);
+    }
+}
+
 /// The chosen device and a short name for logs.
 #[derive(Debug, Clone)]
 pub struct Selected {

@@ -45,7 +45,7 @@ pub enum Command {
     /// Export a run's generator (or sketch-to-face translator) as a compact `.fgw` file (f16 or
     /// int8) for the web page.
     Export(export::ExportArgs),
-    /// Measure training throughput and generator latency on the CPU backend.
+    /// Measure training throughput and generator latency, Burn's kernels against facegan's.
     Bench(bench::BenchArgs),
     /// Serve this machine's device to `facegan train --devices ws://HOST:PORT` elsewhere (built
     /// with `--features remote`).

@@ -9,7 +9,7 @@ use burn::tensor::Device;
 use facegan_model::DcganConfig;
 
 use crate::adversarial::{OptimizerFlags, OptimizerOptions};
-use crate::backend::{self, BackendChoice};
+use crate::backend::{self, BackendChoice, GpuConvolutions};
 use crate::cyclegan::CycleGan;
 use crate::dcgan::{self, Dcgan};
 use crate::encoder::{self, Encoder, EncoderFlags};
@@ -58,6 +58,9 @@ pub struct TrainArgs {
     /// --backend.
     #[arg(long, value_delimiter = ',', conflicts_with = "backend")]
     pub devices: Vec<String>,
+    /// Which kernels run the convolutions on a GPU (`facegan bench --backend wgpu` times both).
+    #[arg(long, value_enum, default_value_t = GpuConvolutions::Burn)]
+    pub gpu_convolutions: GpuConvolutions,
     /// Side of the square training images: 32, 64 or 128.
     #[arg(long, default_value_t = DcganConfig::new().image_size)]
     pub image_size: usize,
@@ -149,6 +152,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     };
     let names: Vec<&str> = selected.iter().map(|device| device.name.as_str()).collect();
     log::info!("backend: {}", names.join(", "));
+    args.gpu_convolutions.select();
     let devices: Vec<Device> = selected.into_iter().map(|device| device.device).collect();
     let summary = match job {
         Job::Dcgan(config) => run::train_on::<Dcgan>(&config, &args.out, &devices, &stop)?,

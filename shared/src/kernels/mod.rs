@@ -2,7 +2,9 @@
 //! changes. With the `cpu-kernels`
 //! feature (the trainer's native build), f32 tensors on Burn's flex CPU backend take facegan's
 //! kernels (`flex.rs` registers them, forward and backward, through Burn's backend-extension
-//! mechanism); every other device, dtype or layer option takes Burn's own. The modules, their
+//! mechanism); every other device, dtype or layer option takes Burn's own, or, when
+//! [`use_matmul_convolutions`] turns them on (for GPUs), the convolutions of `matmul_conv.rs`:
+//! Burn tensor operations around matrix products. The modules, their
 //! records and the weight files are Burn's either way: only the arithmetic's path differs.
 
 #[cfg(feature = "cpu-kernels")]
@@ -15,6 +17,7 @@ mod buffer;
 mod flex;
 #[cfg(feature = "cpu-kernels")]
 mod gemm;
+pub mod matmul_conv;
 #[cfg(feature = "cpu-kernels")]
 pub mod patches;
 #[cfg(feature = "cpu-kernels")]
@@ -67,6 +70,38 @@ pub fn fast_kernels() -> bool {
     false
 }
 
+static MATMUL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns the matrix-product convolutions (`matmul_conv.rs`) on or off for the whole process:
+/// off by default, they take every convolution that facegan's CPU kernels do not (a GPU's).
+/// Whether they beat Burn's on a GPU is for `facegan bench --backend wgpu` to show.
+pub fn use_matmul_convolutions(on: bool) {
+    MATMUL.store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether the matrix-product convolutions are on.
+pub fn matmul_convolutions() -> bool {
+    MATMUL.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Whether a convolution of `x` takes the matrix-product form: on, and not taken by facegan's
+/// CPU kernels.
+fn takes_matmul(x: &Tensor<4>) -> bool {
+    matmul_convolutions() && !takes_fast_kernels(x)
+}
+
+/// The padding of `conv` when it is the same on both sides of each axis.
+fn even_padding(conv: &Conv2d) -> Option<[usize; 2]> {
+    use burn::nn::PaddingConfig2d;
+    match conv.padding {
+        PaddingConfig2d::Valid => Some([0, 0]),
+        PaddingConfig2d::Explicit(top, left, bottom, right) => {
+            (top == bottom && left == right).then_some([top, left])
+        }
+        PaddingConfig2d::Same => None,
+    }
+}
+
 /// Whether `x` takes facegan's CPU kernels: an f32 tensor on flex, with the kernels on.
 pub fn takes_fast_kernels<const D: usize>(x: &Tensor<D>) -> bool {
     #[cfg(feature = "cpu-kernels")]
@@ -105,6 +140,14 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         let y = flex::conv2d_tensor(x, conv.weight.val(), spec);
         return add_bias(y, conv.bias.as_ref().map(|b| b.val()));
     }
+    if takes_matmul(&x)
+        && conv.groups == 1
+        && conv.dilation == [1, 1]
+        && let Some(padding) = even_padding(conv)
+    {
+        let y = matmul_conv::conv2d(x, conv.weight.val(), conv.stride, padding);
+        return add_bias(y, conv.bias.as_ref().map(|b| b.val()));
+    }
     conv.forward(x)
 }
 
@@ -126,6 +169,9 @@ pub fn conv2d_with(
         };
         return add_bias(flex::conv2d_tensor(x, weight, spec), bias);
     }
+    if takes_matmul(&x) {
+        return add_bias(matmul_conv::conv2d(x, weight, stride, padding), bias);
+    }
     let options = burn::tensor::ops::ConvOptions::new(stride, padding, [1, 1], 1);
     burn::tensor::module::conv2d(x, weight, bias, options)
 }
@@ -137,12 +183,26 @@ pub fn conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
         let y = flex::conv_transpose2d_tensor(x, conv.weight.val(), spec);
         return add_bias(y, conv.bias.as_ref().map(|b| b.val()));
     }
+    let kernel = [conv.kernel_size[0], conv.kernel_size[1]];
+    if takes_matmul(&x)
+        && conv.groups == 1
+        && conv.dilation == [1, 1]
+        && matmul_conv::transposed_fits(kernel, conv.stride, conv.padding, conv.padding_out)
+    {
+        let y = matmul_conv::conv_transpose2d(
+            x,
+            conv.weight.val(),
+            conv.stride,
+            conv.padding,
+            conv.padding_out,
+        );
+        return add_bias(y, conv.bias.as_ref().map(|b| b.val()));
+    }
     conv.forward(x)
 }
 
 /// `y + bias` per channel: `[n, c, h, w]` + `[c]`. facegan's kernels compute the product
 /// alone; a broadcast add is as fast as folding it in.
-#[cfg(feature = "cpu-kernels")]
 fn add_bias(y: Tensor<4>, bias: Option<Tensor<1>>) -> Tensor<4> {
     match bias {
         Some(bias) => {

@@ -16,17 +16,30 @@ use burn::tensor::{Device, Distribution, Gradients, Slice, Tensor};
 use facegan_model::{ConvLayer, ConvModule};
 
 use super::wait_for;
+use crate::backend::GpuConvolutions;
 
 /// Timed runs of each measurement (after one warm-up, which also takes the autotune).
 const RUNS: usize = 5;
 
 /// Prints, for every layer of `layers` at `batch` images: the forward, the forward with the
-/// weight gradient, the forward with both gradients (milliseconds, and the forward's GFLOP/s);
-/// for transposed layers also Burn's weight gradient alone and the two candidates.
+/// weight gradient, the forward with both gradients (milliseconds, and the forward's GFLOP/s),
+/// with Burn's convolutions and with the matrix-product ones; for transposed layers also Burn's
+/// weight gradient alone and the two candidates.
 pub fn run(layers: &[ConvLayer], batch: usize, device: &Device) {
     println!(
-        "{:22}{:>9}{:>9}{:>9}{:>9}  |{:>9}{:>9}{:>9}{:>10}",
-        "layer", "fwd ms", "+wgrad", "+both", "fwd GF/s", "Burn", "product", "grouped", "max diff",
+        "{:22}{:>9}{:>9}{:>9}{:>9}  |{:>9}{:>9}{:>9}  |{:>9}{:>9}{:>9}{:>10}",
+        "layer",
+        "fwd ms",
+        "+wgrad",
+        "+both",
+        "fwd GF/s",
+        "matmul",
+        "+wgrad",
+        "+both",
+        "Burn",
+        "product",
+        "grouped",
+        "max diff",
     );
     for layer in layers {
         let name = format!(
@@ -37,14 +50,21 @@ pub fn run(layers: &[ConvLayer], batch: usize, device: &Device) {
             layer.side,
             layer.output_side()
         );
+        GpuConvolutions::Burn.select();
         let passes = time_passes(layer, batch, device);
+        GpuConvolutions::Matmul.select();
+        let matmul = time_passes(layer, batch, device);
+        GpuConvolutions::Burn.select();
         let flops = layer.flops() * batch as f64;
         print!(
-            "{name:22}{:>9.2}{:>9.2}{:>9.2}{:>9.2}",
+            "{name:22}{:>9.2}{:>9.2}{:>9.2}{:>9.2}  |{:>9.2}{:>9.2}{:>9.2}",
             passes[0],
             passes[1],
             passes[2],
-            flops / passes[0] / 1e6
+            flops / passes[0] / 1e6,
+            matmul[0],
+            matmul[1],
+            matmul[2]
         );
         if layer.transposed {
             let [burn, product, grouped, diff] = time_weight_gradients(layer, batch, device);
@@ -54,8 +74,9 @@ pub fn run(layers: &[ConvLayer], batch: usize, device: &Device) {
     }
     println!(
         "(ms at batch {batch}, median of {RUNS}; \"+wgrad\" is the forward and the weight \
-         gradient with the input untracked, \"+both\" the input's gradient too; right of the \
-         bar, a transposed layer's weight gradient alone: Burn's way, one product, and the sum \
+         gradient with the input untracked, \"+both\" the input's gradient too; Burn's \
+         convolutions, then the matrix-product ones (a GPU's; the CPU takes facegan's kernels \
+         either way); right of the second bar, a transposed layer's weight gradient alone: Burn's way, one product, and the sum \
          of {} products of image groups, and their largest difference from Burn's relative to \
          its largest value)",
         groups_for(batch)
