@@ -1,21 +1,27 @@
-//! The wgpu path: the generator gives the same images on wgpu as on the CPU. On machines
-//! without any Vulkan/Metal/DX12 adapter (not even Mesa's lavapipe) it skips, saying so.
+//! The wgpu path: the generator gives the same images on wgpu as on the CPU, and the
+//! matrix-product convolutions agree with Burn's. On machines without any Vulkan/Metal/DX12
+//! adapter (not even Mesa's lavapipe) each test skips, saying so.
 
 use burn::tensor::{Device, Tensor};
 use facegan_model::{DcganConfig, load_face_generator, save_generator};
-use facegan_trainer::backend::{BackendChoice, select};
+use facegan_trainer::backend::{BackendChoice, Selected, select};
 use facegan_trainer::generate::faces_for_seeds;
+
+/// The wgpu device, or `None` after saying why `test` skips.
+fn wgpu_or_skip(test: &str) -> Option<Selected> {
+    match select(BackendChoice::Wgpu) {
+        Ok(selected) => Some(selected),
+        Err(error) => {
+            println!("SKIPPED {test}: {error:#} (install mesa-vulkan-drivers)");
+            None
+        }
+    }
+}
 
 #[test]
 fn generator_on_wgpu_matches_the_cpu() {
-    let selected = match select(BackendChoice::Wgpu) {
-        Ok(selected) => selected,
-        Err(error) => {
-            println!(
-                "SKIPPED generator_on_wgpu_matches_the_cpu: {error:#} (install mesa-vulkan-drivers)"
-            );
-            return;
-        }
+    let Some(selected) = wgpu_or_skip("generator_on_wgpu_matches_the_cpu") else {
+        return;
     };
     println!("wgpu adapter: {}", selected.name);
     let config = DcganConfig::new()
@@ -79,14 +85,8 @@ fn matmul_convolutions_on_wgpu_match_burn_on_the_cpu() {
     use burn::tensor::module::{conv_transpose2d, conv2d};
     use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
     use facegan_model::kernels::matmul_conv;
-    let selected = match select(BackendChoice::Wgpu) {
-        Ok(selected) => selected,
-        Err(error) => {
-            println!(
-                "SKIPPED matmul_convolutions_on_wgpu_match_burn_on_the_cpu: {error:#} (install mesa-vulkan-drivers)"
-            );
-            return;
-        }
+    let Some(selected) = wgpu_or_skip("matmul_convolutions_on_wgpu_match_burn_on_the_cpu") else {
+        return;
     };
     let random = |shape: [usize; 4], seed: u64| {
         let device = Device::flex();
