@@ -840,17 +840,12 @@ pub(super) fn conv2d_spec(
     conv: &burn::nn::conv::Conv2d,
     x: &burn::tensor::Tensor<4>,
 ) -> Option<ConvSpec> {
-    use burn::nn::PaddingConfig2d;
     // "Same" padding may be uneven: left to Burn.
-    let (top, left, bottom, right) = match conv.padding {
-        PaddingConfig2d::Valid => (0, 0, 0, 0),
-        PaddingConfig2d::Explicit(top, left, bottom, right) => (top, left, bottom, right),
-        PaddingConfig2d::Same => return None,
-    };
+    let padding = super::even_padding(conv)?;
     let plain = conv.groups == 1 && conv.dilation == [1, 1];
-    (plain && top == bottom && left == right && on_flex(x)).then_some(ConvSpec {
+    (plain && on_flex(x)).then_some(ConvSpec {
         stride: conv.stride,
-        padding: [top, left],
+        padding,
         padding_out: [0, 0],
     })
 }

@@ -90,7 +90,8 @@ fn takes_matmul(x: &Tensor<4>) -> bool {
     matmul_convolutions() && !takes_fast_kernels(x)
 }
 
-/// The padding of `conv` when it is the same on both sides of each axis.
+/// The padding of `conv` when it is the same on both sides of each axis (facegan's kernels and
+/// the matrix-product form take no other).
 fn even_padding(conv: &Conv2d) -> Option<[usize; 2]> {
     use burn::nn::PaddingConfig2d;
     match conv.padding {
@@ -183,11 +184,15 @@ pub fn conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
         let y = flex::conv_transpose2d_tensor(x, conv.weight.val(), spec);
         return add_bias(y, conv.bias.as_ref().map(|b| b.val()));
     }
-    let kernel = [conv.kernel_size[0], conv.kernel_size[1]];
     if takes_matmul(&x)
         && conv.groups == 1
         && conv.dilation == [1, 1]
-        && matmul_conv::transposed_fits(kernel, conv.stride, conv.padding, conv.padding_out)
+        && matmul_conv::transposed_fits(
+            conv.kernel_size,
+            conv.stride,
+            conv.padding,
+            conv.padding_out,
+        )
     {
         let y = matmul_conv::conv_transpose2d(
             x,
