@@ -4,9 +4,9 @@
 # most 64 MiB with the working tree (about 13 MB), so the work is spread over calls; a machine
 # stays warm for 30 s after a call, and what a call unpacked into /tmp (the binaries, the faces)
 # serves the next one when it comes in that time. Every call unpacks the face parts it carries.
-#   bench   bench/gpu.sh with the carried binaries: images/s and fraction of peak for DCGAN-64 at
-#           batch 64 and 512 and the ResNet at 64, WGSL and SPIR-V, each with Burn's convolutions
-#           and with facegan's matrix-product ones; then the WGSL build's
+#   bench   bench/gpu.sh with the carried binaries: images/s and fraction of peak for DCGAN-64
+#           and the ResNet (width 24) at batch 64 and 512 (BATCHES), WGSL and SPIR-V, each with
+#           Burn's convolutions and with facegan's matrix-product ones; then the WGSL build's
 #           `bench --layers` at both batches (LAYERS=0 skips it).
 #           run(carry=[".gl", ".device/facegan.xz", ".device/facegan-vulkan.xz"],
 #           command="bench/device-session.sh bench", timeout_s=540)
@@ -43,7 +43,9 @@ unpack() { # NAME -> /tmp/NAME, executable; a warm machine keeps the last call's
   fi
 }
 # Drops wgpu's XDG warning and Burn's autotune lines (hundreds per run).
-quiet() { grep -v -e XDG_RUNTIME_DIR -e 'Tuning '; }
+# Line-buffered: a call killed at its time limit loses what a pipe still holds (the first H200
+# bench call of 2026-12-04 came back empty after 290 s).
+quiet() { grep --line-buffered -v -e XDG_RUNTIME_DIR -e 'Tuning '; }
 mkdir -p /tmp/faces
 for part in .device/faces-*.tar.gz; do
   [[ -f $part ]] && tar -xzf "$part" -C /tmp/faces
@@ -73,7 +75,7 @@ case "${1:-}" in
     # shellcheck disable=SC2086 # EXTRA is a list of flags
     "/tmp/$build" train --model "$model" --backend wgpu --data /tmp/faces --out /tmp/run \
       --minutes "${MINUTES:-6}" --epochs 100000 --snapshot-every 1 ${EXTRA:-} 2>&1 |
-      quiet | awk 'NR % 50 == 1' | tee "$out/train.txt"
+      quiet | awk 'NR % 50 == 1 { print; fflush() }' | tee "$out/train.txt"
     # The checkpoint first: it is what the next session continues from.
     split -b 15M /tmp/run/checkpoint.fgc "$out/checkpoint.fgc.part-"
     "/tmp/$build" export /tmp/run --out "$out/$model.fgw" --precision int8 ||

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# facegan's DCGAN-64 training speed on a GPU (wgpu): images/s and the fraction of the GPU's f32
-# peak, at batch 64 and 512 (and the ResNet's at 64), Burn's convolutions against facegan's
+# facegan's training speed on a GPU (wgpu): images/s and the fraction of the GPU's f32 peak
+# for DCGAN-64 and the ResNet, at batch 64 and 512, Burn's convolutions against facegan's
 # matrix-product ones (`--gpu-convolutions matmul`), with kernels compiled to WGSL (the
 # default build) and to SPIR-V (the `vulkan` feature, built into target/vulkan). One command for
 # anyone with a GPU:
-#   bench/gpu.sh [--peak-tflops T]      (BATCHES="64 512", STEPS=20, SPIRV=1 by default)
+#   bench/gpu.sh [--peak-tflops T]   (BATCHES="64 512", STEPS=20, SPIRV=1, RESNET_WIDTH=24 by default)
 # The peak comes from a table of known GPUs by adapter name unless --peak-tflops is given.
 # SPIRV=0 skips the SPIR-V build: software Vulkan (lavapipe) crashes on SPIR-V pipelines.
 # LAYERS=0 skips the per-layer timings. FACEGAN_BIN / VULKAN_BIN take ready binaries instead of
@@ -24,17 +24,16 @@ if [[ ${SPIRV:-1} == 1 ]]; then
   builds+=("SPIR-V:$vulkan")
 fi
 # Each line times Burn's convolutions and then facegan's matrix-product ones in one process.
-# Batch by batch, both builds each, so that a call cut short by a time limit has both builds'
-# figures at batch 64.
+# Batch by batch, build by build, so that a call cut short by a time limit has the WGSL figures
+# at batch 64 first. The ResNet at the width the long run trains (RESNET_WIDTH).
 for batch in ${BATCHES:-64 512}; do
   for build in "${builds[@]}"; do
     echo "== DCGAN-64, batch $batch, kernels compiled to ${build%%:*} =="
     "${build#*:}" bench --backend wgpu --batch-size "$batch" --steps "${STEPS:-20}" "$@"
+    echo "== ResNet-64 (generator width ${RESNET_WIDTH:-24}), batch $batch, kernels compiled to ${build%%:*} =="
+    "${build#*:}" bench --model resnet --generator-width "${RESNET_WIDTH:-24}" --backend wgpu \
+      --batch-size "$batch" --steps "${STEPS:-20}" "$@"
   done
-done
-for build in "${builds[@]}"; do
-  echo "== ResNet-64, batch 64, kernels compiled to ${build%%:*} =="
-  "${build#*:}" bench --model resnet --backend wgpu --batch-size 64 --steps "${STEPS:-20}" "$@"
 done
 # Where a step's time goes, layer by layer, with the default build.
 if [[ ${LAYERS:-1} == 1 ]]; then

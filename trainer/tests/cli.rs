@@ -129,6 +129,13 @@ fn unsupported_image_size_and_oversized_batch_are_refused() {
 }
 
 #[test]
+fn bench_refuses_a_generator_width_for_the_dcgan() {
+    // The width is the ResNet's: silently timing the default DCGAN would mislabel the figures.
+    let output = run(&["bench", "--generator-width", "24"]);
+    assert_fails_with(&output, &["--generator-width is the ResNet's"]);
+}
+
+#[test]
 fn export_then_generate_grids_files_and_morphs() {
     let (dir, data) = shapes_folder(16, 11);
     let out = path(&dir, "run");

@@ -46,6 +46,9 @@ pub struct BenchArgs {
     /// Training batch size.
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
+    /// The ResNet generator's width (default: the model's), to time the width a run trains.
+    #[arg(long)]
+    pub generator_width: Option<usize>,
     /// Print one JSON line instead of text.
     #[arg(long)]
     pub json: bool,
@@ -58,10 +61,22 @@ pub struct BenchArgs {
 
 const LATENCY_RUNS: usize = 5;
 
+fn resnet_config(args: &BenchArgs) -> ResnetConfig {
+    let model = ResnetConfig::new();
+    match args.generator_width {
+        Some(width) => model.with_generator_width(width),
+        None => model,
+    }
+}
+
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.batch_size >= 2 && args.steps >= 1,
         "need --batch-size >= 2 and --steps >= 1"
+    );
+    anyhow::ensure!(
+        args.generator_width.is_none() || matches!(args.model, BenchModel::Resnet),
+        "--generator-width is the ResNet's; add --model resnet"
     );
     let selected = backend::select(args.backend)?;
     if args.layers {
@@ -87,7 +102,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             )
         }
         BenchModel::Resnet => {
-            let model = ResnetConfig::new();
+            let model = resnet_config(args);
             let flops =
                 training_flops_per_image(model.generator_flops(), model.discriminator_flops());
             let description = format!(
@@ -112,7 +127,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         BenchModel::Resnet => {
             let mut config = resnet::TrainConfig::new(
                 "synthetic".into(),
-                ResnetConfig::new(),
+                resnet_config(args),
                 1,
                 args.batch_size,
             );
@@ -136,6 +151,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     } else {
         GpuConvolutions::Burn.select();
         let figures = measure(&selected.device)?;
+        // On stderr, so --json keeps one line: a GPU call cut short by its time limit while
+        // the matrix-product convolutions are being tuned still has the first figure.
+        eprintln!(
+            "  Burn's convs: {:.0} training images/s; timing the matrix-product ones next",
+            figures.images_per_second
+        );
         GpuConvolutions::Matmul.select();
         figures
     };
