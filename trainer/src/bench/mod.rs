@@ -23,7 +23,7 @@ use crate::run::{Batch, RunConfig, Trainable};
 pub enum BenchModel {
     /// DCGAN-64: latent 100, widths 64/64, kernel 4 (the PyTorch DCGAN example's).
     Dcgan,
-    /// The ResNet GAN at 64 px with its default widths.
+    /// The ResNet GAN at 64 px with its default widths (G's with --generator-width).
     Resnet,
 }
 
