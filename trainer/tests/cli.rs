@@ -136,6 +136,33 @@ fn bench_refuses_a_generator_width_for_the_dcgan() {
 }
 
 #[test]
+fn bench_json_names_the_resnet_width_it_timed() {
+    // compare_pytorch.sh and the GPU sessions keep these lines: a figure without the width it
+    // was measured at cannot be compared with a run's.
+    let output = run(&[
+        "bench",
+        "--json",
+        "--model",
+        "resnet",
+        "--generator-width",
+        "8",
+        "--steps",
+        "1",
+        "--batch-size",
+        "2",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let line = String::from_utf8_lossy(&output.stdout);
+    let figures: serde_json::Value = serde_json::from_str(line.trim()).expect("one JSON line");
+    assert_eq!(figures["model"], "resnet");
+    assert_eq!(figures["generator_width"], 8);
+    assert!(
+        figures["train_images_per_s"].as_f64().unwrap() > 0.0,
+        "{figures}"
+    );
+}
+
+#[test]
 fn export_then_generate_grids_files_and_morphs() {
     let (dir, data) = shapes_folder(16, 11);
     let out = path(&dir, "run");

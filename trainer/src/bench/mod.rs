@@ -178,6 +178,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             "train_tflops": achieved,
             "peak_tflops": peak,
         });
+        if matches!(args.model, BenchModel::Resnet) {
+            figures["generator_width"] = resnet_config(args).generator_width.into();
+        }
         figures["burn_conv_train_images_per_s"] = burn.images_per_second.into();
         figures["burn_conv_generator_ms_batch1"] = burn.latency_1.into();
         figures["burn_conv_generator_ms_batch64"] = burn.latency_64.into();
