@@ -91,6 +91,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    // Built once: its widths label the figures, its FLOPs rate them, and `measure` trains it.
+    let resnet = resnet_config(args);
     let (description, flops) = match args.model {
         BenchModel::Dcgan => {
             let model = DcganConfig::new();
@@ -102,12 +104,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             )
         }
         BenchModel::Resnet => {
-            let model = resnet_config(args);
             let flops =
-                training_flops_per_image(model.generator_flops(), model.discriminator_flops());
+                training_flops_per_image(resnet.generator_flops(), resnet.discriminator_flops());
             let description = format!(
                 "ResNet-64 (latent {}, widths {}/{}, depth {})",
-                model.latent_size, model.generator_width, model.discriminator_width, model.depth
+                resnet.latent_size,
+                resnet.generator_width,
+                resnet.discriminator_width,
+                resnet.depth
             );
             (description, flops)
         }
@@ -125,12 +129,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             }))
         }
         BenchModel::Resnet => {
-            let mut config = resnet::TrainConfig::new(
-                "synthetic".into(),
-                resnet_config(args),
-                1,
-                args.batch_size,
-            );
+            let mut config =
+                resnet::TrainConfig::new("synthetic".into(), resnet.clone(), 1, args.batch_size);
             config.ema_decay = 0.0;
             let (gan, rate) = training_rate::<Resnet>(&config, args.steps, device)?;
             // Already a FaceGenerator (the ResNet can start from a DCGAN generator).
@@ -179,7 +179,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             "peak_tflops": peak,
         });
         if matches!(args.model, BenchModel::Resnet) {
-            figures["generator_width"] = resnet_config(args).generator_width.into();
+            figures["generator_width"] = resnet.generator_width.into();
         }
         figures["burn_conv_train_images_per_s"] = burn.images_per_second.into();
         figures["burn_conv_generator_ms_batch1"] = burn.latency_1.into();
