@@ -6,6 +6,7 @@
 # DiffAugment. Each is exported (weight average, standing statistics), draws COUNT faces from
 # seeds 0.. and is scored by FID against REAL (a `fid --stats` file of held-out prepared faces).
 #   scripts/small-set.sh FACES REAL.pkl [MINUTES] [COUNT]
+# scripts/small-set-split.sh cuts FACES and REAL from a prepared folder.
 # Runs go to ${OUT:-target/small-set}; the table is printed and written to $OUT/results.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
