@@ -15,10 +15,11 @@ fid=../shared/tools/fid
 [ -d "$prepared" ] || { echo "no folder $prepared: make it with facegan prepare" >&2; exit 1; }
 [ -x "$fid" ] || { echo "no $fid: FID needs ../shared" >&2; exit 1; }
 
+# The first `train` faces to train on; `held_out` faces, every `stride`-th after them, to score.
+train=2000 held_out=500 stride=58
 mapfile -t names < <(find "$prepared" -maxdepth 1 -type f \( -name '*.png' -o -name '*.jpg' \) \
   -printf '%f\n' | LC_ALL=C sort)
-# 2,000 to train on and 58 x 500 after them for the held-out faces.
-needed=$((2000 + 58 * 499 + 1))
+needed=$((train + stride * (held_out - 1) + 1))
 [ ${#names[@]} -ge $needed ] || {
   echo "$prepared holds ${#names[@]} faces; the split needs at least $needed" >&2
   exit 1
@@ -26,11 +27,11 @@ needed=$((2000 + 58 * 499 + 1))
 rm -rf "$out/small2000" "$out/heldout500"
 mkdir -p "$out/small2000" "$out/heldout500"
 place() { ln "$1" "$2" 2>/dev/null || cp "$1" "$2"; }
-for name in "${names[@]:0:2000}"; do
+for name in "${names[@]:0:train}"; do
   place "$prepared/$name" "$out/small2000/$name"
 done
-for ((i = 2000; i < 2000 + 58 * 500; i += 58)); do
+for ((i = train; i < train + stride * held_out; i += stride)); do
   place "$prepared/${names[$i]}" "$out/heldout500/${names[$i]}"
 done
 "$fid" --stats "$out/heldout500" "$out/heldout500.pkl"
-echo "$out/small2000: 2000 faces; $out/heldout500: 500 faces, statistics in $out/heldout500.pkl"
+echo "$out/small2000: $train faces; $out/heldout500: $held_out faces, statistics in $out/heldout500.pkl"
